@@ -1,0 +1,344 @@
+"""Architectures as networkx DAGs.
+
+A :class:`Network` is a directed acyclic graph whose nodes are *inputs* (``x1 .. xd``), *units*
+and *outputs*. A unit or output ``v`` computes
+
+    z_v = scale_v · (Σ_{u → v} w_{uv} a_u + b_v),      a_v = σ_v(z_v),
+
+with one trainable weight per edge, an optional trainable bias, an exact constant ``scale_v``
+(``1/N`` at the output of a mean-field network) and an activation σ_v (outputs are usually
+linear). Inputs have ``a_u = x_u``.
+
+Canonical parameter order, used everywhere (derivations, compiled code, init vectors, JSON):
+for layered networks, layer by layer; within a layer the weights row-major ``(out, in)``, then the
+layer's biases. Names are 1-based: ``W2_3_1`` is the weight from unit 1 of layer 1 to unit 3 of
+layer 2 (layer 0 is the input), ``b2_3`` the bias of that unit. Graph networks order their
+parameters by the (lexicographic) topological order of the target node, incoming edges in the
+order given, then the node's bias; names are ``w_<target>_<source>`` and ``b_<node>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import sympy as sp
+
+from kltools.errors import SpecError
+from kltools.spec.activations import Activation, parse_activation
+
+__all__ = ["Network", "diagonal_linear", "graph_network", "mean_field", "mlp"]
+
+_LINEAR = parse_activation("linear")
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A feed-forward network on a DAG (see module docstring).
+
+    Attributes
+    ----------
+    graph
+        Frozen ``networkx.DiGraph``. Node attributes: ``role`` (``input`` | ``unit`` |
+        ``output``), ``activation`` (:class:`Activation`, units and outputs), ``bias`` (parameter
+        name or ``None``), ``scale`` (exact rational). Edge attribute: ``weight`` (parameter
+        name).
+    inputs, outputs
+        Node names in order.
+    parameters
+        Parameter names in canonical order.
+    kind
+        ``mlp`` | ``graph`` | ``mean-field`` | ``diagonal``.
+    flow_scale
+        The flow is θ' = −flow_scale·∇L: ``N`` for mean-field particles (the particle ODE
+        w_j' = −N ∇_{w_j} L of THEORY.md), 1 otherwise.
+    """
+
+    graph: nx.DiGraph
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    parameters: tuple[str, ...]
+    kind: str
+    flow_scale: sp.Rational = sp.Integer(1)
+    description: str = ""
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.outputs)
+
+    def order(self) -> list[str]:
+        """Computing nodes (units and outputs) in canonical topological order."""
+        return [v for v in _topo(self.graph) if self.graph.nodes[v]["role"] != "input"]
+
+    def activations(self) -> set[str]:
+        return {str(self.graph.nodes[v]["activation"]) for v in self.order()}
+
+    def homogeneity_degree(self) -> int | None:
+        """k such that every output is positively k-homogeneous in θ, from the graph alone.
+
+        Inputs have degree 0; ``z_v`` has degree ``d + 1`` if every parent has degree ``d`` and
+        (with a bias) ``d = 0``; ``a_v`` has degree ``h_v · deg z_v`` when σ_v is positively
+        ``h_v``-homogeneous. ``None`` when some node breaks this (mixed degrees, a bias after the
+        first layer, a non-homogeneous activation).
+        """
+        deg: dict[str, int] = {}
+        for v in _topo(self.graph):
+            node = self.graph.nodes[v]
+            if node["role"] == "input":
+                deg[v] = 0
+                continue
+            parents = {deg[u] for u in self.graph.predecessors(v)}
+            if node["bias"] is not None:
+                parents.add(0)
+            if len(parents) != 1:
+                return None
+            h = node["activation"].homogeneity
+            if h is None:
+                return None
+            deg[v] = h * (parents.pop() + 1)
+        out = {deg[v] for v in self.outputs}
+        return out.pop() if len(out) == 1 else None
+
+
+def _topo(g: nx.DiGraph) -> list[str]:
+    rank = {v: i for i, v in enumerate(g.graph.get("node_order", list(g.nodes)))}
+    return list(nx.lexicographical_topological_sort(g, key=lambda v: rank[v]))
+
+
+def _finish(g: nx.DiGraph, inputs: list[str], outputs: list[str], kind: str,
+            flow_scale: sp.Rational = sp.Integer(1), description: str = "") -> Network:
+    params: list[str] = []
+    for v in _topo(g):
+        if g.nodes[v]["role"] == "input":
+            continue
+        for u in g.graph["in_order"][v]:
+            params.append(g.edges[u, v]["weight"])
+        if g.nodes[v]["bias"] is not None:
+            params.append(g.nodes[v]["bias"])
+    if len(set(params)) != len(params):
+        raise SpecError("two parameters share a name", "network")
+    return Network(nx.freeze(g), tuple(inputs), tuple(outputs), tuple(params), kind,
+                   flow_scale, description)
+
+
+def _activation(a: Activation | str, path: str) -> Activation:
+    return a if isinstance(a, Activation) else parse_activation(a, path)
+
+
+def mlp(layers: Sequence[int], activation: Activation | str | Sequence[Activation | str] = "relu",
+        *, bias: bool = False, output_activation: Activation | str = "linear") -> Network:
+    """A fully connected chain of layers with widths ``layers`` (input first).
+
+    ``activation`` is one activation for every hidden layer or a list with one per hidden layer;
+    the output layer uses ``output_activation`` (linear by default).
+    """
+    if (not isinstance(layers, Sequence) or len(layers) < 2
+            or any(not isinstance(w, int) or isinstance(w, bool) for w in layers)):
+        raise SpecError("layers must be a list of at least two integers (input width first)",
+                        "network.layers")
+    for i, w in enumerate(layers):
+        if w < 1:
+            raise SpecError(f"a width must be at least 1, got {w}", f"network.layers[{i}]")
+    hidden = len(layers) - 2
+    if isinstance(activation, Activation | str):
+        acts = [_activation(activation, "network.activation")] * hidden
+    else:
+        acts = [_activation(a, f"network.activation[{i}]") for i, a in enumerate(activation)]
+        if len(acts) != hidden:
+            raise SpecError(f"{len(acts)} activations for {hidden} hidden layer(s); give one per "
+                            "hidden layer or a single name", "network.activation")
+    out_act = _activation(output_activation, "network.output_activation")
+    g = nx.DiGraph()
+    g.graph["in_order"] = {}
+    order: list[str] = []
+    names = [[f"x{i + 1}" for i in range(layers[0])]]
+    for n in names[0]:
+        g.add_node(n, role="input")
+        order.append(n)
+    for li in range(1, len(layers)):
+        last = li == len(layers) - 1
+        row = [(f"y{i + 1}" if last else f"h{li}_{i + 1}") for i in range(layers[li])]
+        for i, v in enumerate(row):
+            g.add_node(v, role="output" if last else "unit",
+                       activation=out_act if last else acts[li - 1],
+                       bias=f"b{li}_{i + 1}" if bias else None, scale=sp.Integer(1))
+            order.append(v)
+            g.graph["in_order"][v] = list(names[-1])
+            for j, u in enumerate(names[-1]):
+                g.add_edge(u, v, weight=f"W{li}_{i + 1}_{j + 1}")
+        names.append(row)
+    g.graph["node_order"] = order
+    # Layer by layer: weights of the whole layer row-major, then its biases.
+    net = _finish(g, names[0], names[-1], "mlp",
+                  description=f"mlp {list(layers)}, {', '.join(str(a) for a in acts) or '-'}"
+                              f"{', bias' if bias else ''}")
+    params: list[str] = []
+    for li in range(1, len(layers)):
+        params += [f"W{li}_{i + 1}_{j + 1}" for i in range(layers[li]) for j in range(layers[li - 1])]
+        if bias:
+            params += [f"b{li}_{i + 1}" for i in range(layers[li])]
+    return Network(net.graph, net.inputs, net.outputs, tuple(params), "mlp", net.flow_scale,
+                   net.description)
+
+
+def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
+                  inputs: Sequence[str], outputs: Sequence[str], bias: bool = False) -> Network:
+    """A network on an explicit DAG (skip connections and any other feed-forward graph).
+
+    ``nodes`` lists the computing nodes as dicts ``{name, activation?, bias?}`` (activation
+    defaults to linear, bias to the ``bias`` argument); ``edges`` are ``[source, target]`` pairs
+    with a trainable weight each.
+    """
+    g = nx.DiGraph()
+    g.graph["in_order"] = {}
+    order: list[str] = []
+    if not inputs:
+        raise SpecError("a graph network needs at least one input", "network.inputs")
+    for i, n in enumerate(inputs):
+        if not isinstance(n, str) or not n.isidentifier():
+            raise SpecError("input names must be identifiers", f"network.inputs[{i}]")
+        g.add_node(n, role="input")
+        order.append(n)
+    for i, spec in enumerate(nodes):
+        path = f"network.nodes[{i}]"
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise SpecError("each node is a table with at least a name", path)
+        unknown = set(spec) - {"name", "activation", "bias"}
+        if unknown:
+            raise SpecError(f"unknown key(s) {sorted(unknown)}; a node has name, activation, "
+                            "bias", path)
+        name = spec["name"]
+        if not isinstance(name, str) or not name.isidentifier():
+            raise SpecError(f"node name {name!r} must be an identifier", f"{path}.name")
+        if name in g:
+            raise SpecError(f"node {name!r} is defined twice", f"{path}.name")
+        b = spec.get("bias", bias)
+        if not isinstance(b, bool):
+            raise SpecError("bias must be true or false", f"{path}.bias")
+        g.add_node(name, role="unit", activation=_activation(spec.get("activation", "linear"),
+                                                             f"{path}.activation"),
+                   bias=f"b_{name}" if b else None, scale=sp.Integer(1))
+        g.graph["in_order"][name] = []
+        order.append(name)
+    for i, e in enumerate(edges):
+        path = f"network.edges[{i}]"
+        if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
+            raise SpecError("an edge is a pair [source, target]", path)
+        u, v = e
+        for end, n in (("source", u), ("target", v)):
+            if n not in g:
+                raise SpecError(f"{end} {n!r} is not a declared input or node", path)
+        if g.nodes[v]["role"] == "input":
+            raise SpecError(f"edge into input {v!r}; inputs have no incoming edges", path)
+        if g.has_edge(u, v):
+            raise SpecError(f"edge {u} -> {v} is listed twice", path)
+        g.add_edge(u, v, weight=f"w_{v}_{u}")
+        g.graph["in_order"][v].append(u)
+    if not nx.is_directed_acyclic_graph(g):
+        cycle = " -> ".join(u for u, _ in nx.find_cycle(g))
+        raise SpecError(f"the graph has a cycle ({cycle}); kltools handles feed-forward DAGs",
+                        "network.edges")
+    if not outputs:
+        raise SpecError("a graph network needs at least one output", "network.outputs")
+    for i, o in enumerate(outputs):
+        if o not in g or g.nodes[o]["role"] == "input":
+            raise SpecError(f"output {o!r} is not a declared node", f"network.outputs[{i}]")
+        g.nodes[o]["role"] = "output"
+    for v in g.nodes:
+        role = g.nodes[v]["role"]
+        if role != "input" and g.in_degree(v) == 0 and g.nodes[v]["bias"] is None:
+            raise SpecError(f"node {v!r} has no incoming edge and no bias: it is constant",
+                            "network.edges")
+        if role == "unit" and g.out_degree(v) == 0:
+            raise SpecError(f"node {v!r} feeds nothing; connect it or make it an output",
+                            "network.edges")
+    g.graph["node_order"] = order
+    return _finish(g, list(inputs), list(outputs), "graph",
+                   description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
+
+
+def mean_field(n_inputs: int, particles: int, activation: Activation | str = "tanh", *,
+               bias: bool = False) -> Network:
+    """Mean-field two-layer network of ``particles`` = N units.
+
+    f(θ; x) = (1/N) Σ_j c_j σ(a_j · x + b_j). Particle j has parameters ``a{j}_{k}``, (``b{j}``)
+    and ``c{j}``, listed particle by particle. The flow is the particle ODE
+    w_j' = −N ∇_{w_j} L (``flow_scale = N``), the Wasserstein gradient flow of the empirical
+    measure μ = (1/N) Σ δ_{w_j}. The L2 term of a mean-field spec is (λ/2)∫‖w‖²dμ =
+    (λ/2N)‖θ‖² (applied by the loss, see :class:`kltools.spec.problem.Problem`).
+    """
+    if not isinstance(particles, int) or isinstance(particles, bool) or particles < 1:
+        raise SpecError("particles must be a positive integer", "network.particles")
+    if n_inputs < 1:
+        raise SpecError("mean-field networks need at least one input column", "data.x")
+    act = _activation(activation, "network.activation")
+    g = nx.DiGraph()
+    g.graph["in_order"] = {}
+    xs = [f"x{k + 1}" for k in range(n_inputs)]
+    order = list(xs)
+    for x in xs:
+        g.add_node(x, role="input")
+    g.add_node("y1", role="output", activation=_LINEAR, bias=None,
+               scale=sp.Rational(1, particles))
+    g.graph["in_order"]["y1"] = []
+    params: list[str] = []
+    for j in range(1, particles + 1):
+        u = f"p{j}"
+        g.add_node(u, role="unit", activation=act, bias=f"b{j}" if bias else None,
+                   scale=sp.Integer(1))
+        order.append(u)
+        g.graph["in_order"][u] = list(xs)
+        for k, x in enumerate(xs):
+            g.add_edge(x, u, weight=f"a{j}_{k + 1}")
+            params.append(f"a{j}_{k + 1}")
+        if bias:
+            params.append(f"b{j}")
+        g.add_edge(u, "y1", weight=f"c{j}")
+        g.graph["in_order"]["y1"].append(u)
+        params.append(f"c{j}")
+    order.append("y1")
+    g.graph["node_order"] = order
+    return Network(nx.freeze(g), tuple(xs), ("y1",), tuple(params), "mean-field",
+                   sp.Integer(particles), f"mean-field, N = {particles}, {act}")
+
+
+def diagonal_linear(n_inputs: int, depth: int = 2) -> Network:
+    """Diagonal linear network f(θ; x) = Σ_k (Π_l u{l}_k) x_k of the given depth.
+
+    Parameters ``u1_k, ..., u{depth}_k`` for each coordinate k, listed layer by layer.
+    """
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
+        raise SpecError("depth must be a positive integer", "network.depth")
+    g = nx.DiGraph()
+    g.graph["in_order"] = {}
+    xs = [f"x{k + 1}" for k in range(n_inputs)]
+    order = list(xs)
+    for x in xs:
+        g.add_node(x, role="input")
+    prev = list(xs)
+    params: list[str] = []
+    for layer in range(1, depth):
+        row = []
+        for k in range(n_inputs):
+            v = f"h{layer}_{k + 1}"
+            g.add_node(v, role="unit", activation=_LINEAR, bias=None, scale=sp.Integer(1))
+            g.add_edge(prev[k], v, weight=f"u{layer}_{k + 1}")
+            g.graph["in_order"][v] = [prev[k]]
+            params.append(f"u{layer}_{k + 1}")
+            order.append(v)
+            row.append(v)
+        prev = row
+    g.add_node("y1", role="output", activation=_LINEAR, bias=None, scale=sp.Integer(1))
+    g.graph["in_order"]["y1"] = list(prev)
+    for k, u in enumerate(prev):
+        g.add_edge(u, "y1", weight=f"u{depth}_{k + 1}")
+        params.append(f"u{depth}_{k + 1}")
+    order.append("y1")
+    g.graph["node_order"] = order
+    return Network(nx.freeze(g), tuple(xs), ("y1",), tuple(params), "diagonal",
+                   description=f"diagonal linear, depth {depth}")
