@@ -40,6 +40,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 from fractions import Fraction
 
 import sympy as sp
@@ -106,7 +107,7 @@ class Program:
         mp = any(isinstance(v, mpmath.mpf | mpmath.mpc) for v in inputs)
         lib = mpmath if mp else math
         if convert is None:
-            def convert(q: Fraction) -> object:  # noqa: E306
+            def convert(q: Fraction) -> object:
                 return mpmath.mpf(q.numerator) / q.denominator if mp else float(q)
         s: list[object] = list(inputs) + list(switches) + [convert(q) for q in self.constants]
         for op, a, b, c in self.instrs:
@@ -150,7 +151,7 @@ class Program:
 class _Builder:
     """Turns SymPy expressions into instructions, sharing identical subexpressions."""
 
-    _UNARY: dict[type, str] = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
+    _UNARY: ClassVar[dict[type, str]] = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
                                sigmoid: "sigmoid", softplus: "softplus"}
 
     def __init__(self, inputs: Sequence[sp.Symbol], switches: Sequence[sp.Symbol]) -> None:
@@ -246,7 +247,7 @@ class _Builder:
         )
 
     def _signed(self, t: sp.Expr) -> tuple[int, int]:
-        coeff, rest = t.as_coeff_Mul()
+        coeff, _ = t.as_coeff_Mul()
         if coeff.is_negative:
             return -1, self.expr(-t)
         return 1, self.expr(t)

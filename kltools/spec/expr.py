@@ -170,10 +170,8 @@ def parse_expression(text: str, variables: Sequence[sp.Symbol] | Mapping[str, sp
     """
     if not isinstance(text, str):
         raise SpecError(f"expected an expression as a string, got {type(text).__name__}", path)
-    if isinstance(variables, Mapping):
-        names = dict(variables)
-    else:
-        names = {str(v): v for v in variables}
+    names = (dict(variables) if isinstance(variables, Mapping)
+             else {str(v): v for v in variables})
     clash = sorted(set(names) & set(FUNCTIONS))
     if clash:
         raise SpecError(f"variable name(s) {clash} clash with function names; rename them", path)

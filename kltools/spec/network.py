@@ -117,7 +117,7 @@ def _finish(g: nx.DiGraph, inputs: list[str], outputs: list[str], kind: str,
         if g.nodes[v]["role"] == "input":
             continue
         for u in g.graph["in_order"][v]:
-            params.append(g.edges[u, v]["weight"])
+            params.append(g.edges[u, v]["param"])
         if g.nodes[v]["bias"] is not None:
             params.append(g.nodes[v]["bias"])
     if len(set(params)) != len(params):
@@ -170,7 +170,7 @@ def mlp(layers: Sequence[int], activation: Activation | str | Sequence[Activatio
             order.append(v)
             g.graph["in_order"][v] = list(names[-1])
             for j, u in enumerate(names[-1]):
-                g.add_edge(u, v, weight=f"W{li}_{i + 1}_{j + 1}")
+                g.add_edge(u, v, param=f"W{li}_{i + 1}_{j + 1}")
         names.append(row)
     g.graph["node_order"] = order
     # Layer by layer: weights of the whole layer row-major, then its biases.
@@ -179,7 +179,8 @@ def mlp(layers: Sequence[int], activation: Activation | str | Sequence[Activatio
                               f"{', bias' if bias else ''}")
     params: list[str] = []
     for li in range(1, len(layers)):
-        params += [f"W{li}_{i + 1}_{j + 1}" for i in range(layers[li]) for j in range(layers[li - 1])]
+        params += [f"W{li}_{i + 1}_{j + 1}"
+                   for i in range(layers[li]) for j in range(layers[li - 1])]
         if bias:
             params += [f"b{li}_{i + 1}" for i in range(layers[li])]
     return Network(net.graph, net.inputs, net.outputs, tuple(params), "mlp", net.flow_scale,
@@ -237,7 +238,7 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             raise SpecError(f"edge into input {v!r}; inputs have no incoming edges", path)
         if g.has_edge(u, v):
             raise SpecError(f"edge {u} -> {v} is listed twice", path)
-        g.add_edge(u, v, weight=f"w_{v}_{u}")
+        g.add_edge(u, v, param=f"w_{v}_{u}")
         g.graph["in_order"][v].append(u)
     if not nx.is_directed_acyclic_graph(g):
         cycle = " -> ".join(u for u, _ in nx.find_cycle(g))
@@ -294,11 +295,11 @@ def mean_field(n_inputs: int, particles: int, activation: Activation | str = "ta
         order.append(u)
         g.graph["in_order"][u] = list(xs)
         for k, x in enumerate(xs):
-            g.add_edge(x, u, weight=f"a{j}_{k + 1}")
+            g.add_edge(x, u, param=f"a{j}_{k + 1}")
             params.append(f"a{j}_{k + 1}")
         if bias:
             params.append(f"b{j}")
-        g.add_edge(u, "y1", weight=f"c{j}")
+        g.add_edge(u, "y1", param=f"c{j}")
         g.graph["in_order"]["y1"].append(u)
         params.append(f"c{j}")
     order.append("y1")
@@ -327,7 +328,7 @@ def diagonal_linear(n_inputs: int, depth: int = 2) -> Network:
         for k in range(n_inputs):
             v = f"h{layer}_{k + 1}"
             g.add_node(v, role="unit", activation=_LINEAR, bias=None, scale=sp.Integer(1))
-            g.add_edge(prev[k], v, weight=f"u{layer}_{k + 1}")
+            g.add_edge(prev[k], v, param=f"u{layer}_{k + 1}")
             g.graph["in_order"][v] = [prev[k]]
             params.append(f"u{layer}_{k + 1}")
             order.append(v)
@@ -336,7 +337,7 @@ def diagonal_linear(n_inputs: int, depth: int = 2) -> Network:
     g.add_node("y1", role="output", activation=_LINEAR, bias=None, scale=sp.Integer(1))
     g.graph["in_order"]["y1"] = list(prev)
     for k, u in enumerate(prev):
-        g.add_edge(u, "y1", weight=f"u{depth}_{k + 1}")
+        g.add_edge(u, "y1", param=f"u{depth}_{k + 1}")
         params.append(f"u{depth}_{k + 1}")
     order.append("y1")
     g.graph["node_order"] = order

@@ -134,7 +134,8 @@ class Init:
         if self.theta is not None:
             if len(self.theta) != n:
                 raise SpecError(f"init has {len(self.theta)} values, the problem has {n} "
-                                "parameters (see `kltools derive` for their order)", f"{path}.theta")
+                                "parameters (see `kltools derive` for their order)",
+                                f"{path}.theta")
             return self.theta
         rng = np.random.default_rng(self.seed if self.seed is not None else 0)
         g = rng.standard_normal(n)

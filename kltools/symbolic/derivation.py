@@ -200,7 +200,7 @@ def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,
         a: dict[str, sp.Expr] = dict(zip(net.inputs, x, strict=True))
         for v in order:
             node = g.nodes[v]
-            pre = sp.Add(*[theta[g.edges[u, v]["weight"]] * a[u] for u in g.graph["in_order"][v]])
+            pre = sp.Add(*[theta[g.edges[u, v]["param"]] * a[u] for u in g.graph["in_order"][v]])
             if node["bias"] is not None:
                 pre += theta[node["bias"]]
             z = block(f"z_{v}_s{i}", node["scale"] * pre)
