@@ -40,8 +40,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 from fractions import Fraction
+from typing import ClassVar
 
 import sympy as sp
 
