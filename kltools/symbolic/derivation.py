@@ -209,7 +209,7 @@ def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,
             if act.is_piecewise and z.is_number:
                 # The pre-activation is a constant here (e.g. x = 0, no bias): no kink to cross,
                 # and σ is continuous, so the piece does not matter.
-                chis = [sp.Integer(int(z >= b)) for b in act.breakpoints]
+                chis = [sp.Integer(1 if bool(z >= b) else 0) for b in act.breakpoints]
             elif act.is_piecewise:
                 for k, b in enumerate(act.breakpoints, start=1):
                     suffix = f"_k{k}" if len(act.breakpoints) > 1 else ""
