@@ -25,7 +25,8 @@ EXIT_OK, EXIT_REFUTED, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"kltools: error: {message}", err=True)
+    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    click.echo(f"kltools: error: {one_line}", err=True)
     sys.exit(code)
 
 
@@ -93,6 +94,118 @@ def derive(spec: str, fmt: str, as_json: bool, identities: bool) -> None:
     for i in ids:
         click.echo(f"{i.status:>12}  {i.name}: {i.statement}"
                    + (f"  (witness {i.witness})" if i.witness else ""))
+
+
+class _Progress:
+    """A tqdm bar on stderr that appears only for runs longer than a second or two."""
+
+    def __init__(self, total: float, desc: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, unit="t", delay=1.5, file=sys.stderr,
+                        leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g} "
+                        "/ {total:.4g} [{elapsed}]")
+
+    def __call__(self, t: float) -> None:
+        # update() (not refresh()) so that tqdm's delay keeps short runs silent.
+        self.bar.update(max(0.0, min(t, self.bar.total) - self.bar.n))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--t-end", "t_end", required=True, help="Horizon T > 0 (e.g. 10 or 1e8).")
+@click.option("--dps", default=30, show_default=True, type=int,
+              help="Decimal digits of working precision (10..10000).")
+@click.option("--init", "init", default=None,
+              help="Initial point v1,v2,... (exact decimals or fractions); default: the spec's.")
+@click.option("--method", type=click.Choice(["taylor", "gd"]), default="taylor",
+              show_default=True, help="The flow (Taylor) or gradient descent.")
+@click.option("--eta", default=None, help="Step of gradient descent (--method gd).")
+@click.option("--convention", type=click.Choice(["error", "right", "left", "filippov"]),
+              default="error", show_default=True,
+              help="Switch value on a kink surface the start lies on.")
+@click.option("--verify", is_flag=True,
+              help="Re-run at higher precision and report the digits that agree.")
+@click.option("--max-steps", default=200_000, show_default=True, type=int)
+@click.option("--wall-time", default=None, type=float, help="Wall-clock limit in seconds.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.option("--samples", is_flag=True, help="With --json: include every step's samples.")
+@click.option("--plot", "plot", default=None, type=click.Path(dir_okay=False),
+              help="Write a PNG of loss and gradient norm against time.")
+@click.option("--save", "save", default=None, type=click.Path(dir_okay=False),
+              help="Write the trajectory (all samples) as JSON.")
+@handle_errors
+def integrate(spec: str, t_end: str, dps: int, init: str | None, method: str, eta: str | None,
+              convention: str, verify: bool, max_steps: int, wall_time: float | None,
+              as_json: bool, samples: bool, plot: str | None, save: str | None) -> None:
+    """Integrate the gradient flow of SPEC to time T at high precision."""
+    import json
+
+    from kltools.errors import IntegrationError
+    from kltools.integrate.flow import integrate as _integrate
+
+    problem = _load(spec)
+    theta0 = None
+    if init is not None:
+        theta0 = [v.strip() for v in init.split(",") if v.strip()]
+        if len(theta0) != problem.n_parameters:
+            raise IntegrationError(
+                f"--init has {len(theta0)} values, the problem has {problem.n_parameters} "
+                f"parameters ({', '.join(problem.parameters)})")
+    try:
+        total = float(t_end)
+    except ValueError:
+        raise IntegrationError(f"--t-end {t_end!r} is not a number; pass e.g. 10 or 1e8") from None
+    bar = _Progress(total, "integrate") if total > 0 else None
+    try:
+        traj = _integrate(problem, theta0, t_end, method=method, dps=dps, eta=eta,
+                          convention=convention, verify=verify, max_steps=max_steps,
+                          wall_time=wall_time, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    if save:
+        traj.save(save)
+    if plot:
+        from kltools.report.plots import plot_trajectory
+
+        plot_trajectory(traj, plot, title=f"{problem.name or spec}: {problem.describe()}")
+    if as_json:
+        click.echo(json.dumps(traj.to_json(samples=samples), indent=2))
+        return
+    _print_trajectory(traj)
+
+
+def _print_trajectory(traj: Any) -> None:
+    from kltools.integrate.trajectory import _num
+
+    digits = max(6, min(int(traj.correct_digits), 60))
+    click.echo(f"outcome     {traj.outcome.value}: {traj.outcome.message}")
+    click.echo(f"t           {_num(traj.t, 15)}")
+    click.echo(f"loss        {_num(traj.loss, digits)}")
+    if traj.grad_norms:
+        click.echo(f"|grad L|    {_num(traj.grad_norms[-1], 10)}")
+    check = "verified against a higher-precision run" if traj.verified else "estimated"
+    click.echo(f"digits      {traj.correct_digits:.1f} correct ({check}); dps {traj.dps}")
+    if traj.blowup_time is not None:
+        click.echo(f"blow-up     t* = {_num(traj.blowup_time, max(6, int(traj.blowup_digits)))}"
+                   f" ({traj.blowup_digits:.1f} digits)")
+    click.echo(f"steps       {traj.n_steps} in {traj.wall_time:.2f} s")
+    if traj.events:
+        kinds: dict[str, int] = {}
+        for e in traj.events:
+            kinds[e.kind] = kinds.get(e.kind, 0) + 1
+        click.echo("events      " + ", ".join(f"{v} {k}" for k, v in kinds.items()))
+        for e in traj.events[:10]:
+            click.echo(f"  t = {_num(e.t, 12):>22}  {e.kind:<12} {', '.join(e.labels)}")
+        if len(traj.events) > 10:
+            click.echo(f"  ... {len(traj.events) - 10} more (use --json)")
+    click.echo("theta")
+    for name, v in zip(traj.parameters, traj.theta, strict=True):
+        click.echo(f"  {name:>10} = {_num(v, digits)}")
 
 
 def _identities(d: Any) -> list[Any]:

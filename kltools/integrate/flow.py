@@ -15,9 +15,11 @@ surface of the derivation. At each sign change located by the engine the event i
 *Late-time digits.* Near a limit the residuals that rates and exponents are read from (θ − θ*,
 L − L*, ∇L) are tiny, and a fixed absolute precision leaves them few correct digits. A monitor
 output log₁₀‖F‖ − τ (τ a runtime constant) fires each time ‖F‖ falls a further
-:data:`BOOST_DECADES` decades, and the run restarts from the exact current state with
-:data:`BOOST_DECADES` more working digits. So ‖θ'‖ (and with it θ − θ* ≈ H⁻¹∇L near a
-non-degenerate minimum) keeps about ``dps`` significant digits.
+:data:`BOOST_DECADES` decades, and the run restarts from the exact current state with working
+precision ``dps + (k + 1)·BOOST_DECADES`` after the k-th boost: the working digits always exceed
+the decades ‖F‖ has fallen by at least ``dps``. Errors made earlier, at lower precision, shrink
+with the residual in the contracting directions, so ‖θ'‖ (and with it θ − θ* ≈ H⁻¹∇L near a
+non-degenerate minimum, or L − L*) keeps about ``dps`` significant digits.
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ from kltools.spec.problem import Problem
 from kltools.symbolic.derivation import Derivation, derive
 from kltools.symbolic.kinks import KinkConvention
 
-__all__ = ["BOOST_DECADES", "FlowSystem", "integrate"]
+__all__ = ["BOOST_DECADES", "FlowSystem", "integrate", "provenance"]
 
-BOOST_DECADES = 10
+BOOST_DECADES = 5
 _TAU = sp.Symbol("_tau", real=True)
 
 
@@ -185,8 +187,9 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
     dps
         Requested decimal digits (10..10000), a per-call setting: no global state changes.
     convention
-        Value of a switch whose surface is exactly 0 at the start (``error`` by default: the flow
-        is not determined by the model there; ``right`` or ``left`` choose a side).
+        Value of a switch whose surface is exactly 0 at the start: ``error`` (default: the flow
+        is not determined by the model there), ``right`` / ``left`` (that side's piece), or
+        ``filippov`` (the side the flow moves into, or a sliding mode).
     max_steps, max_events, wall_time
         Guards; exceeding one ends the run with outcome ``max_steps``.
     adaptive_precision
@@ -204,6 +207,11 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
     conv = KinkConvention(convention) if isinstance(convention, str) else convention
     theta = list(theta0) if theta0 is not None else list(prob.initial_point())
     te = _check(dps, t_end, theta, system.n)
+    try:
+        theta = [to_fraction(v) for v in theta]
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        raise IntegrationError(f"the initial point must be numbers ({exc}); pass decimals such "
+                               "as 0.3 or fractions such as 1/3") from None
     if method == "gd":
         if eta is None:
             raise IntegrationError("gradient descent needs a step: pass eta (e.g. --eta 0.01)")
@@ -225,22 +233,42 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
                                          _agreement([traj.blowup_time], [ref.blowup_time]))
     else:
         raise IntegrationError(f"unknown method {method!r}; use taylor or gd")
+    traj.info["reproduce"] = provenance(prob, theta, dps=dps, method=method, eta=eta,
+                                        convention=conv.value, t_end=str(t_end))
     if throw:
         traj.raise_for_outcome()
     return traj
+
+
+def provenance(problem: Problem, theta0: Sequence[object], **settings: object) -> dict[str, Any]:
+    """What reproduces a result: the spec, the exact initial point, the settings, the versions."""
+    from importlib import metadata
+
+    versions = {}
+    for pkg in ("kltools", "sympy", "mpmath", "gmpy2", "numpy"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    return {"spec": problem.source or None, "theta0": [str(to_fraction(v)) for v in theta0],
+            "settings": settings, "versions": versions}
 
 
 def _agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
     """Significant digits on which two states agree (max-norm, relative to the larger)."""
     import math
 
-    big = max(abs(x - y) for x, y in zip(a, b, strict=True))
-    scale = max(abs(y) for y in b)
+    import gmpy2
+
+    with gmpy2.local_context(gmpy2.context(precision=4 * 3400)):
+        big = max(abs(gmpy2.mpfr(x) - gmpy2.mpfr(y)) for x, y in zip(a, b, strict=True))
+        scale = max(abs(gmpy2.mpfr(y)) for y in b)
     if big == 0:
         return math.inf
     if scale == 0:
         return 0.0
-    return max(0.0, -_log10(big / scale))
+    with gmpy2.local_context(gmpy2.context(precision=4 * 3400)):
+        return max(0.0, -_log10(big / scale))
 
 
 def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: int,
@@ -256,9 +284,12 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
     traj = Trajectory(parameters=prob.parameters, dps=dps, method="taylor")
     pieces: list[Solution] = []
     mode = _Mode(chi)
+    if conv is KinkConvention.FILIPPOV and on_surface:
+        _filippov_start(system, theta0, mode, on_surface, traj, dps)
     t: object = 0
     x: list[object] = list(theta0)
     work = dps
+    boosts = 0
     steps = 0
     err = 0.0
     outcome = Outcome.OK
@@ -305,8 +336,10 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
         hit = sol.event
         assert hit is not None
         if hit.indices == (system.monitor_index,):
-            # ‖F‖ fell another BOOST_DECADES decades: more digits from here on (exact restart).
-            work += BOOST_DECADES
+            # ‖F‖ fell another BOOST_DECADES decades: more digits from here on (exact restart),
+            # one step ahead, so working digits − decades fallen never drops below dps.
+            boosts += 1
+            work = dps + (boosts + 1) * BOOST_DECADES
             tau -= BOOST_DECADES
             traj.info.setdefault("precision_boosts", []).append(
                 {"t": float(t), "working_dps": work})
@@ -333,7 +366,8 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
     def dense(tq: Any) -> list[Any]:
         i = max(bisect.bisect_right(starts, gmpy2.mpfr(str(tq)) if isinstance(tq, str)
                                     else tq) - 1, 0)
-        return pieces[i](tq)
+        with gmpy2.local_context(gmpy2.context(precision=pieces[i].prec)):
+            return pieces[i](tq)
 
     traj.dense = dense
     if progress is not None:
@@ -344,7 +378,7 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
 def _decade(norm: Any) -> int:
     import math
 
-    return int(math.floor(float(_log10(norm))))
+    return math.floor(_log10(norm))
 
 
 def _log10(v: Any) -> float:
@@ -379,6 +413,14 @@ def _stationary(traj: Trajectory, system: FlowSystem, x: Sequence[object], t: ob
 
 
 def _record(traj: Trajectory, sol: Solution, system: FlowSystem, scale: float) -> None:
+    import gmpy2
+
+    # gmpy2 arithmetic outside a context runs at 53 bits: work at the solution's precision.
+    with gmpy2.local_context(gmpy2.context(precision=sol.prec)):
+        _record_samples(traj, sol, system, scale)
+
+
+def _record_samples(traj: Trajectory, sol: Solution, system: FlowSystem, scale: float) -> None:
     import gmpy2
 
     n = system.n
@@ -438,6 +480,33 @@ def _zero_surfaces(system: FlowSystem, theta0: Sequence[object], chi: Sequence[i
     env.update(d.on_pattern(chi))
     return [system.surface_indices[k] for k, e in enumerate(d.surface_exprs)
             if e.xreplace(env) == 0]
+
+
+def _filippov_start(system: FlowSystem, theta0: Sequence[object], mode: _Mode,
+                    on_surface: list[int], traj: Trajectory, dps: int) -> None:
+    """Choose the side (or sliding mode) of each surface the start lies on from the fields on
+    both sides: χ = 1 if the χ = 1 field leaves into s > 0, χ = 0 if the χ = 0 field leaves
+    into s < 0, sliding if both push into the surface."""
+    labels = [s.label for s in system.d.switches]
+    for j in on_surface:
+        k = j - system.n - 1
+        up = list(mode.chi)
+        up[k] = 1
+        down = list(mode.chi)
+        down[k] = 0
+        g1 = system.surface_rates(theta0, up, dps)[k]
+        g0 = system.surface_rates(theta0, down, dps)[k]
+        if g1 > 0:
+            mode.chi[k] = 1
+        elif g0 < 0:
+            mode.chi[k] = 0
+        elif mode.sliding is None and g0 >= 0 >= g1 and g0 > g1:
+            mode.sliding = k
+            traj.events.append(FlowEvent(0, "sliding", (k,), (labels[k],)))
+        else:
+            raise IntegrationError(
+                f"the start lies on the kink {labels[k]} where the flow is tangent to it or "
+                "slides on several surfaces at once; perturb the initialisation")
 
 
 def _handle_event(system: FlowSystem, hit: Any, mode: _Mode, traj: Trajectory, dps: int

@@ -30,8 +30,8 @@ def gradient_descent(ev: Evaluator, theta0: Sequence[object], eta: object, t_end
     """Run ⌈t_end/η⌉ steps of gradient descent with step η at ``dps`` digits.
 
     Iterates whose state or gradient is not finite or exceeds 1e100 in size (divergence for a too
-    large η) end the run with outcome ``blowup`` at that iterate's time. ``record_every`` thins the stored samples
-    (default: about 2000 samples).
+    large η) end the run with outcome ``blowup`` at that iterate's time. ``record_every`` thins
+    the stored samples (default: about 2000 samples).
     """
     ctx = mp_context(dps)
     eta_v = ev.convert([eta], "mpmath", dps)[0]

@@ -120,7 +120,7 @@ def _homogeneity(pieces: Sequence[sp.Expr], breakpoints: Sequence[sp.Rational]) 
 
 def _polynomial(expr: sp.Expr, path: str) -> sp.Expr:
     if not expr.is_polynomial(Z):
-        raise SpecError(f"{expr} is not a polynomial in z", path)
+        raise SpecError(f"{expr} is not a polynomial in z; every piece must be one", path)
     return sp.expand(expr)
 
 
@@ -154,15 +154,19 @@ _ANALYTIC = {
     "tanh": sp.tanh(Z),
     "softplus": softplus(Z),
 }
+_KNOWN = ("use linear, relu, abs, leaky_relu(a), sigmoid, tanh, softplus, a polynomial in z such "
+          "as 'z**2', or a table {pieces = [...], breakpoints = [...]}")
 _LEAKY = re.compile(r"^leaky_relu\(\s*([^)]+?)\s*\)$")
+_PIECEWISE = re.compile(r"^piecewise\((.*)\|(.*)\)$")
 
 
 def parse_activation(text: str, path: str = "activation") -> Activation:
     """An activation from its text form.
 
     Accepted: ``linear``, ``relu``, ``abs``, ``leaky_relu(a)`` (slope ``a`` for z < 0, exact),
-    ``sigmoid``, ``tanh``, ``softplus``, or a polynomial in ``z`` such as ``"z**2"`` or
-    ``"z**3 - z"``.
+    ``sigmoid``, ``tanh``, ``softplus``, a polynomial in ``z`` such as ``"z**2"`` or
+    ``"z**3 - z"``, or the name of a table activation, ``"piecewise(-z/4; z**2 + z | 0)"``
+    (pieces separated by ``;``, then ``|`` and the breakpoints).
 
     >>> parse_activation("relu").homogeneity
     1
@@ -180,19 +184,32 @@ def parse_activation(text: str, path: str = "activation") -> Activation:
         return piecewise([-Z, Z], [0], "abs", path)
     m = _LEAKY.match(t)
     if m:
-        a = parse_number(m.group(1), path)
+        try:
+            a = parse_number(m.group(1), path)
+        except SpecError as exc:
+            raise SpecError(f"the slope of {t!r} must be a number such as 0.1 or '1/10': "
+                            f"{exc.message}", path) from None
+        if a == 1:
+            raise SpecError(f"{t!r} has slope 1 and is the identity, with no kink; write "
+                            "'linear'", path)
         return piecewise([a * Z, Z], [0], f"leaky_relu({a})", path)
     if t in _ANALYTIC:
         return Activation(name=t, smooth=_ANALYTIC[t], analytic=True)
+    m = _PIECEWISE.match(t)
+    if m:
+        # The name of a table activation: piecewise(p0; p1; ... | b1, b2, ...).
+        pieces = [p.strip() for p in m.group(1).split(";")]
+        points = [b.strip() for b in m.group(2).split(",") if b.strip()]
+        return activation_from_spec({"pieces": pieces, "breakpoints": points}, path)
+    if t.isidentifier() and t != "z":
+        raise SpecError(f"unknown activation {text!r}; {_KNOWN}", path)
     try:
-        expr = parse_expression(t, {"z": Z}, path)
+        expr = parse_expression(t, {"z": Z}, path, fix="write the activation in z")
     except SpecError as exc:
-        raise SpecError(
-            f"unknown activation {text!r} ({exc.message}); use linear, relu, abs, "
-            "leaky_relu(a), sigmoid, tanh, softplus, a polynomial in z such as 'z**2', or a "
-            "table with pieces and breakpoints", path) from None
+        raise SpecError(f"activation {text!r} is not understood ({exc.message}); {_KNOWN}",
+                        path) from None
     if not expr.is_polynomial(Z):
-        raise SpecError(f"activation {text!r} is not a polynomial in z", path)
+        raise SpecError(f"activation {text!r} is not a polynomial in z; {_KNOWN}", path)
     return piecewise([expr], [], str(sp.expand(expr)), path)
 
 
@@ -204,10 +221,10 @@ def activation_from_spec(value: object, path: str = "activation") -> Activation:
     if isinstance(value, str):
         return parse_activation(value, path)
     if isinstance(value, dict):
-        unknown = set(value) - {"pieces", "breakpoints"}
+        unknown = sorted(set(value) - {"pieces", "breakpoints"})
         if unknown:
-            raise SpecError(f"unknown key(s) {sorted(unknown)}; a piecewise activation has "
-                            "'pieces' and 'breakpoints'", path)
+            raise SpecError(f"unknown key(s) {', '.join(unknown)}; a piecewise activation has "
+                            "'pieces' and 'breakpoints'", f"{path}.{unknown[0]}")
         pieces = value.get("pieces")
         bps = value.get("breakpoints", [])
         if not isinstance(pieces, list) or not pieces:
@@ -217,11 +234,33 @@ def activation_from_spec(value: object, path: str = "activation") -> Activation:
             raise SpecError("'breakpoints' must be a list of numbers", f"{path}.breakpoints")
         polys = []
         for i, p in enumerate(pieces):
-            e = parse_expression(p, {"z": Z}, f"{path}.pieces[{i}]")
-            polys.append(_polynomial(e, f"{path}.pieces[{i}]"))
+            where = f"{path}.pieces[{i}]"
+            if isinstance(p, int | float) and not isinstance(p, bool):
+                e = parse_number(p, where)
+            else:
+                e = parse_expression(p, {"z": Z}, where, fix="write the piece in z")
+            polys.append(_polynomial(e, where))
         points = [parse_number(b, f"{path}.breakpoints[{i}]") for i, b in enumerate(bps)]
+        if len(polys) != len(points) + 1:
+            raise SpecError(f"{len(polys)} piece(s) need {len(polys) - 1} breakpoint(s), got "
+                            f"{len(points)}: give one piece more than breakpoints",
+                            f"{path}.breakpoints")
+        for k in range(1, len(points)):
+            if points[k] <= points[k - 1]:
+                raise SpecError(f"breakpoints must be strictly increasing, but {points[k]} "
+                                f"follows {points[k - 1]}", f"{path}.breakpoints[{k}]")
+        for k, b in enumerate(points):
+            left, right = polys[k].subs(Z, b), polys[k + 1].subs(Z, b)
+            if left != right:
+                raise SpecError(
+                    f"piece {k + 1} does not continue piece {k} at the breakpoint z = {b} "
+                    f"({right} vs {left}); kltools needs a continuous activation",
+                    f"{path}.pieces[{k + 1}]")
+            if sp.expand(polys[k] - polys[k + 1]) == 0:
+                raise SpecError(f"pieces {k} and {k + 1} are equal: z = {b} is no kink; remove "
+                                "the breakpoint and one of the pieces", f"{path}.pieces[{k + 1}]")
         name = "piecewise(" + "; ".join(str(p) for p in polys) + " | " + ", ".join(
             str(b) for b in points) + ")"
         return piecewise(polys, points, name, path)
-    raise SpecError("an activation is a name such as 'relu' or a table with pieces and "
-                    "breakpoints", path)
+    raise SpecError(f"an activation is a name such as 'relu' or a table with pieces and "
+                    f"breakpoints, got {type(value).__name__}", path)

@@ -15,6 +15,7 @@ Functions: ``relu(z)``, ``leaky_relu(z, a)``, ``abs(z)``, ``Max(a, b, ...)``, ``
 from __future__ import annotations
 
 import ast
+import keyword
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
@@ -23,7 +24,11 @@ import sympy as sp
 from kltools.errors import SpecError
 from kltools.spec.functions import sigmoid, softplus
 
-__all__ = ["FUNCTIONS", "parse_expression", "parse_number", "real_symbol"]
+__all__ = ["FUNCTIONS", "MAX_EXPONENT", "parse_expression", "parse_number", "real_symbol"]
+
+MAX_EXPONENT = 1000
+"""Largest numerator or denominator allowed in a power ``a**(p/q)``: bigger ones are refused
+(``9**9**9`` would otherwise hang while SymPy computes the number)."""
 
 
 def real_symbol(name: str) -> sp.Symbol:
@@ -86,7 +91,9 @@ def parse_number(value: object, path: str) -> sp.Rational:
                 q = Fraction(Fraction(num.strip()), Fraction(den.strip()))
             else:
                 q = Fraction(text)
-        except (ValueError, ZeroDivisionError):
+        except ZeroDivisionError:
+            raise SpecError(f"{value!r} divides by zero; write a finite number", path) from None
+        except ValueError:
             raise SpecError(
                 f"{value!r} is not a number; write an integer, a decimal ('0.1') or a fraction "
                 "('1/3')", path) from None
@@ -95,11 +102,33 @@ def parse_number(value: object, path: str) -> sp.Rational:
                     path)
 
 
+_REFUSED = {
+    ast.Attribute: "attribute access (a.b) is not allowed",
+    ast.Subscript: "subscripts (a[i]) are not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed",
+    ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed",
+    ast.GeneratorExp: "comprehensions are not allowed",
+    ast.Compare: "comparisons are not allowed",
+    ast.BoolOp: "and/or are not allowed",
+    ast.IfExp: "conditional expressions are not allowed (use relu, abs, Max or Min)",
+    ast.NamedExpr: "assignment (:=) is not allowed",
+}
+
+
+def _bad_value(e: sp.Expr) -> bool:
+    """Whether ``e`` contains an infinity, NaN or the imaginary unit (log(0), 0**-1, sqrt(-1))."""
+    return bool(e.has(sp.zoo, sp.oo, sp.nan, sp.I)) or (e.is_number and e.is_real is False)
+
+
 class _Rebuilder:
-    def __init__(self, names: Mapping[str, sp.Symbol], path: str, source: str) -> None:
+    def __init__(self, names: Mapping[str, sp.Symbol], path: str, source: str,
+                 fix: str) -> None:
         self.names = names
         self.path = path
         self.source = source
+        self.fix = fix
 
     def fail(self, node: ast.AST, what: str) -> SpecError:
         piece = ast.get_source_segment(self.source, node) or type(node).__name__
@@ -119,7 +148,7 @@ class _Rebuilder:
             known = ", ".join(sorted(self.names)) or "none declared"
             hint = " (it is a function: call it)" if node.id in FUNCTIONS else ""
             raise SpecError(
-                f"unknown symbol {node.id!r}{hint}; the variables are: {known}; add it to vars",
+                f"unknown symbol {node.id!r}{hint}; the variables are: {known}; {self.fix}",
                 self.path)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             v = self.build(node.operand)
@@ -140,7 +169,10 @@ class _Rebuilder:
             if isinstance(op, ast.Pow):
                 if not b.is_Rational:
                     raise self.fail(node, "powers must be numbers (write exp(b*log(a)))")
-                return a**b
+                if abs(b.p) > MAX_EXPONENT or b.q > MAX_EXPONENT:
+                    raise self.fail(node, f"the exponent {b} is too large (at most "
+                                          f"{MAX_EXPONENT} in numerator and denominator)")
+                return self.finite(node, a**b)
             raise self.fail(node, f"operator {type(op).__name__} is not allowed")
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
@@ -154,15 +186,28 @@ class _Rebuilder:
                 want = arity if arity is not None else "at least 2"
                 raise self.fail(node, f"{node.func.id} takes {want} argument(s), got {len(args)}")
             try:
-                return fn(*args)
+                value = fn(*args)
             except ValueError as exc:
                 raise self.fail(node, str(exc)) from None
+            return self.finite(node, value)
+        for kind, what in _REFUSED.items():
+            if isinstance(node, kind):
+                raise self.fail(node, what)
         raise self.fail(node, f"{type(node).__name__} is not allowed in an expression")
+
+    def finite(self, node: ast.AST, e: sp.Expr) -> sp.Expr:
+        if _bad_value(e):
+            raise self.fail(node, f"the value {e} is not a finite real number (division by zero, "
+                                  "log of 0 or of a negative number, or an even root of a "
+                                  "negative number)")
+        return e
 
 
 def parse_expression(text: str, variables: Sequence[sp.Symbol] | Mapping[str, sp.Symbol],
-                     path: str = "expr") -> sp.Expr:
+                     path: str = "expr", *, fix: str = "add it to vars") -> sp.Expr:
     """Parse ``text`` into an exact SymPy expression over ``variables`` (see module docstring).
+
+    ``fix`` is the advice appended to an unknown-symbol error.
 
     >>> x = real_symbol("x")
     >>> parse_expression("0.1*x**2 + relu(x - 1/2)", [x])
@@ -175,8 +220,18 @@ def parse_expression(text: str, variables: Sequence[sp.Symbol] | Mapping[str, sp
     clash = sorted(set(names) & set(FUNCTIONS))
     if clash:
         raise SpecError(f"variable name(s) {clash} clash with function names; rename them", path)
+    clash = sorted(n for n in names if keyword.iskeyword(n))
+    if clash:
+        raise SpecError(f"variable name(s) {clash} are Python keywords; rename them", path)
+    if not text.strip():
+        raise SpecError("the expression is empty", path)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise SpecError(f"syntax error at column {exc.offset}: {exc.msg}", path) from None
-    return _Rebuilder(names, path, text.strip()).build(tree)
+    except (RecursionError, MemoryError):
+        raise SpecError("the expression is nested too deeply to parse", path) from None
+    try:
+        return _Rebuilder(names, path, text.strip(), fix).build(tree)
+    except RecursionError:
+        raise SpecError("the expression is nested too deeply to parse", path) from None

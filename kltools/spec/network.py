@@ -121,7 +121,9 @@ def _finish(g: nx.DiGraph, inputs: list[str], outputs: list[str], kind: str,
         if g.nodes[v]["bias"] is not None:
             params.append(g.nodes[v]["bias"])
     if len(set(params)) != len(params):
-        raise SpecError("two parameters share a name", "network")
+        dup = sorted({p for p in params if params.count(p) > 1})
+        raise SpecError(f"two parameters share the name {dup[0]!r}; rename the nodes so that "
+                        "w_<target>_<source> names are distinct", "network")
     return Network(nx.freeze(g), tuple(inputs), tuple(outputs), tuple(params), kind,
                    flow_scale, description)
 
@@ -137,11 +139,12 @@ def mlp(layers: Sequence[int], activation: Activation | str | Sequence[Activatio
     ``activation`` is one activation for every hidden layer or a list with one per hidden layer;
     the output layer uses ``output_activation`` (linear by default).
     """
-    if (not isinstance(layers, Sequence) or len(layers) < 2
-            or any(not isinstance(w, int) or isinstance(w, bool) for w in layers)):
-        raise SpecError("layers must be a list of at least two integers (input width first)",
-                        "network.layers")
+    if not isinstance(layers, Sequence) or isinstance(layers, str) or len(layers) < 2:
+        raise SpecError("layers must be a list of at least two integers (input width first, "
+                        "output width last)", "network.layers")
     for i, w in enumerate(layers):
+        if not isinstance(w, int) or isinstance(w, bool):
+            raise SpecError(f"a width must be an integer, got {w!r}", f"network.layers[{i}]")
         if w < 1:
             raise SpecError(f"a width must be at least 1, got {w}", f"network.layers[{i}]")
     hidden = len(layers) - 2
@@ -202,25 +205,34 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
         raise SpecError("a graph network needs at least one input", "network.inputs")
     for i, n in enumerate(inputs):
         if not isinstance(n, str) or not n.isidentifier():
-            raise SpecError("input names must be identifiers", f"network.inputs[{i}]")
+            raise SpecError(f"input name {n!r} must be an identifier", f"network.inputs[{i}]")
+        if n in g:
+            raise SpecError(f"input {n!r} is listed twice", f"network.inputs[{i}]")
         g.add_node(n, role="input")
         order.append(n)
+    node_path: dict[str, str] = {}
     for i, spec in enumerate(nodes):
         path = f"network.nodes[{i}]"
-        if not isinstance(spec, dict) or "name" not in spec:
-            raise SpecError("each node is a table with at least a name", path)
-        unknown = set(spec) - {"name", "activation", "bias"}
+        if not isinstance(spec, dict):
+            raise SpecError("each node is a table such as { name = \"h\", activation = "
+                            "\"relu\" }", path)
+        if "name" not in spec:
+            raise SpecError("the node has no name", f"{path}.name")
+        unknown = sorted(set(spec) - {"name", "activation", "bias"})
         if unknown:
-            raise SpecError(f"unknown key(s) {sorted(unknown)}; a node has name, activation, "
-                            "bias", path)
+            raise SpecError(f"unknown key(s) {', '.join(unknown)}; a node has name, activation, "
+                            "bias", f"{path}.{unknown[0]}")
         name = spec["name"]
         if not isinstance(name, str) or not name.isidentifier():
             raise SpecError(f"node name {name!r} must be an identifier", f"{path}.name")
         if name in g:
-            raise SpecError(f"node {name!r} is defined twice", f"{path}.name")
+            what = "an input" if g.nodes[name]["role"] == "input" else "another node"
+            raise SpecError(f"node name {name!r} is already used by {what}; rename it",
+                            f"{path}.name")
+        node_path[name] = path
         b = spec.get("bias", bias)
         if not isinstance(b, bool):
-            raise SpecError("bias must be true or false", f"{path}.bias")
+            raise SpecError(f"bias must be true or false, got {b!r}", f"{path}.bias")
         g.add_node(name, role="unit", activation=_activation(spec.get("activation", "linear"),
                                                              f"{path}.activation"),
                    bias=f"b_{name}" if b else None, scale=sp.Integer(1))
@@ -232,32 +244,36 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             raise SpecError("an edge is a pair [source, target]", path)
         u, v = e
         for end, n in (("source", u), ("target", v)):
-            if n not in g:
+            if not isinstance(n, str) or n not in g:
                 raise SpecError(f"{end} {n!r} is not a declared input or node", path)
         if g.nodes[v]["role"] == "input":
             raise SpecError(f"edge into input {v!r}; inputs have no incoming edges", path)
         if g.has_edge(u, v):
             raise SpecError(f"edge {u} -> {v} is listed twice", path)
+        if u == v or nx.has_path(g, v, u):
+            cycle = [v] if u == v else nx.shortest_path(g, v, u)
+            raise SpecError(f"edge {u} -> {v} closes the cycle {' -> '.join([*cycle, v])}; "
+                            "kltools handles feed-forward graphs (DAGs) only", path)
         g.add_edge(u, v, param=f"w_{v}_{u}")
         g.graph["in_order"][v].append(u)
-    if not nx.is_directed_acyclic_graph(g):
-        cycle = " -> ".join(u for u, _ in nx.find_cycle(g))
-        raise SpecError(f"the graph has a cycle ({cycle}); kltools handles feed-forward DAGs",
-                        "network.edges")
     if not outputs:
         raise SpecError("a graph network needs at least one output", "network.outputs")
     for i, o in enumerate(outputs):
-        if o not in g or g.nodes[o]["role"] == "input":
-            raise SpecError(f"output {o!r} is not a declared node", f"network.outputs[{i}]")
+        if not isinstance(o, str) or o not in node_path:
+            what = "an input" if isinstance(o, str) and o in g else "not a declared node"
+            raise SpecError(f"output {o!r} is {what}; outputs are names of nodes",
+                            f"network.outputs[{i}]")
+        if g.nodes[o]["role"] == "output":
+            raise SpecError(f"output {o!r} is listed twice", f"network.outputs[{i}]")
         g.nodes[o]["role"] = "output"
-    for v in g.nodes:
+    for v, path in node_path.items():
         role = g.nodes[v]["role"]
-        if role != "input" and g.in_degree(v) == 0 and g.nodes[v]["bias"] is None:
-            raise SpecError(f"node {v!r} has no incoming edge and no bias: it is constant",
-                            "network.edges")
+        if g.in_degree(v) == 0 and g.nodes[v]["bias"] is None:
+            raise SpecError(f"node {v!r} has no incoming edge and no bias: it is constant; add "
+                            "an edge into it (network.edges) or remove it", path)
         if role == "unit" and g.out_degree(v) == 0:
-            raise SpecError(f"node {v!r} feeds nothing; connect it or make it an output",
-                            "network.edges")
+            raise SpecError(f"node {v!r} feeds nothing (dangling); add an edge out of it or "
+                            "list it in network.outputs", path)
     g.graph["node_order"] = order
     return _finish(g, list(inputs), list(outputs), "graph",
                    description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
@@ -274,7 +290,8 @@ def mean_field(n_inputs: int, particles: int, activation: Activation | str = "ta
     (λ/2N)‖θ‖² (applied by the loss, see :class:`kltools.spec.problem.Problem`).
     """
     if not isinstance(particles, int) or isinstance(particles, bool) or particles < 1:
-        raise SpecError("particles must be a positive integer", "network.particles")
+        raise SpecError(f"particles must be a positive integer, got {particles!r}",
+                        "network.particles")
     if n_inputs < 1:
         raise SpecError("mean-field networks need at least one input column", "data.x")
     act = _activation(activation, "network.activation")
@@ -314,7 +331,7 @@ def diagonal_linear(n_inputs: int, depth: int = 2) -> Network:
     Parameters ``u1_k, ..., u{depth}_k`` for each coordinate k, listed layer by layer.
     """
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-        raise SpecError("depth must be a positive integer", "network.depth")
+        raise SpecError(f"depth must be a positive integer, got {depth!r}", "network.depth")
     g = nx.DiGraph()
     g.graph["in_order"] = {}
     xs = [f"x{k + 1}" for k in range(n_inputs)]

@@ -12,19 +12,23 @@ particle version of (λ/2)∫‖w‖²dμ.
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import networkx as nx
 import numpy as np
 import sympy as sp
 
 from kltools.errors import SpecError
-from kltools.spec.expr import parse_expression, parse_number, real_symbol
+from kltools.spec.expr import FUNCTIONS, parse_expression, parse_number, real_symbol
 from kltools.spec.network import Network
 
 __all__ = ["LOSS_KINDS", "Data", "Init", "Loss", "Objective", "Problem"]
 
 LOSS_KINDS = ("square", "logistic", "exponential")
+_RESERVED = re.compile(r"^chi\d*$")  # switch names made by kltools.symbolic.kinks.switchify
 
 
 @dataclass(frozen=True)
@@ -71,25 +75,35 @@ class Data:
                 row = [row]  # one-dimensional inputs may be written as a flat list
             if not isinstance(row, Sequence) or isinstance(row, str):
                 raise SpecError("each sample must be a list of numbers", f"data.x[{i}]")
+            if len(row) == 0:
+                raise SpecError("the sample is empty; give one number per input",
+                                f"data.x[{i}]")
             if width is None:
                 width = len(row)
-            if len(row) != width or width == 0:
+            if len(row) != width:
                 raise SpecError(f"sample has {len(row)} entries, expected {width} like data.x[0] "
                                 "(ragged data)", f"data.x[{i}]")
             rows.append(tuple(parse_number(v, f"data.x[{i}][{j}]") for j, v in enumerate(row)))
         if not isinstance(y, Sequence) or isinstance(y, str):
             raise SpecError("y must be a list with one target per sample", "data.y")
         if len(y) != len(rows):
-            raise SpecError(f"{len(y)} targets for {len(rows)} samples", "data.y")
+            raise SpecError(f"{len(y)} targets for {len(rows)} samples; give one target per "
+                            "sample", "data.y")
         targets = []
         ywidth = None
         for i, t in enumerate(y):
-            t = list(t) if isinstance(t, Sequence) and not isinstance(t, str) else [t]
+            nested = isinstance(t, Sequence) and not isinstance(t, str)
+            t = list(t) if nested else [t]
+            if len(t) == 0:
+                raise SpecError("the target is empty; give one number per output",
+                                f"data.y[{i}]")
             if ywidth is None:
                 ywidth = len(t)
-            if len(t) != ywidth or ywidth == 0:
-                raise SpecError(f"target has {len(t)} entries, expected {ywidth}", f"data.y[{i}]")
-            targets.append(tuple(parse_number(v, f"data.y[{i}]") for v in t))
+            if len(t) != ywidth:
+                raise SpecError(f"target has {len(t)} entries, expected {ywidth} like data.y[0] "
+                                "(ragged targets)", f"data.y[{i}]")
+            targets.append(tuple(parse_number(v, f"data.y[{i}][{j}]" if nested else f"data.y[{i}]")
+                                 for j, v in enumerate(t)))
         return Data(tuple(rows), tuple(targets))
 
 
@@ -107,11 +121,21 @@ class Objective:
         if (not isinstance(variables, Sequence) or isinstance(variables, str)
                 or not variables):
             raise SpecError("vars must be a non-empty list of names", "objective.vars")
+        seen: set[str] = set()
         for i, v in enumerate(variables):
+            where = f"objective.vars[{i}]"
             if not isinstance(v, str) or not v.isidentifier():
-                raise SpecError(f"{v!r} is not a valid variable name", f"objective.vars[{i}]")
-        if len(set(variables)) != len(variables):
-            raise SpecError("a variable is listed twice", "objective.vars")
+                raise SpecError(f"{v!r} is not a valid variable name (letters, digits, _)", where)
+            if keyword.iskeyword(v):
+                raise SpecError(f"{v!r} is a Python keyword; rename the variable", where)
+            if v in FUNCTIONS:
+                raise SpecError(f"{v!r} is the name of a function; rename the variable", where)
+            if v.startswith("_") or _RESERVED.match(v):
+                raise SpecError(f"{v!r} is reserved for names kltools makes (leading _ and "
+                                "chi<number>); rename the variable", where)
+            if v in seen:
+                raise SpecError(f"variable {v!r} is listed twice", where)
+            seen.add(v)
         syms = tuple(real_symbol(v) for v in variables)
         expr = parse_expression(text, syms, "objective.expr")
         return Objective(expr, syms, text)
@@ -142,6 +166,17 @@ class Init:
         return tuple(self.scale * sp.Rational(f"{v:.12g}") for v in g)
 
 
+def _width_paths(net: Network) -> tuple[str, str]:
+    """Field paths of a network's input and output widths (for width/data mismatches)."""
+    if net.kind == "mlp":
+        # The output layer's index is the length of the longest input-to-output path.
+        return "network.layers[0]", f"network.layers[{nx.dag_longest_path_length(net.graph)}]"
+    if net.kind == "graph":
+        return "network.inputs", "network.outputs"
+    # Mean-field and diagonal networks take their input width from the data and have one output.
+    return "data.x", "data.y[0]"
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """A gradient-flow problem: what to differentiate, in which parameters, from where."""
@@ -166,18 +201,24 @@ class Problem:
                 object.__setattr__(self, "loss", Loss())
             net, data = self.network, self.data
             assert self.loss is not None
+            in_path, out_path = _width_paths(net)
             if len(data.x[0]) != net.n_inputs:
                 raise SpecError(f"the network has {net.n_inputs} input(s) but samples have "
-                                f"{len(data.x[0])} entries", "network.layers[0]")
+                                f"{len(data.x[0])} entries; make the input width match the "
+                                "data", in_path)
             if len(data.y[0]) != net.n_outputs:
                 raise SpecError(f"the network has {net.n_outputs} output(s) but targets have "
-                                f"{len(data.y[0])} entries", "network.layers[-1]")
+                                f"{len(data.y[0])} entries; make the output width match the "
+                                "targets", out_path)
             if self.loss.is_margin:
                 if net.n_outputs != 1:
-                    raise SpecError("margin losses need a single output", "loss.kind")
+                    raise SpecError(f"margin losses ({self.loss.kind}) need a single output, "
+                                    f"the network has {net.n_outputs}; use kind = 'square' or "
+                                    "one output", "loss.kind")
                 for i, (t,) in enumerate(data.y):
                     if t not in (1, -1):
-                        raise SpecError(f"margin losses need labels +1 or -1, got {t}",
+                        raise SpecError(f"margin losses need labels +1 or -1, got {t}; "
+                                        "write '1' or '-1'",
                                         f"data.y[{i}]")
 
     @property

@@ -56,11 +56,12 @@ def _table(d: Mapping[str, Any], key: str, required: bool = True) -> dict[str, A
     return v
 
 
-def _check_keys(t: Mapping[str, Any], allowed: set[str], path: str) -> None:
+def _check_keys(t: Mapping[str, Any], allowed: set[str], path: str, where: str = "") -> None:
     unknown = sorted(set(t) - allowed)
     if unknown:
-        raise SpecError(f"unknown key(s) {', '.join(unknown)}; allowed: "
-                        f"{', '.join(sorted(allowed))}", f"{path}.{unknown[0]}")
+        raise SpecError(f"unknown key(s) {', '.join(unknown)}{where}; allowed: "
+                        f"{', '.join(sorted(allowed))}",
+                        f"{path}.{unknown[0]}" if path else unknown[0])
 
 
 def _bool(t: Mapping[str, Any], key: str, path: str, default: bool = False) -> bool:
@@ -76,8 +77,10 @@ def _init(d: Mapping[str, Any]) -> Init | None:
         return None
     _check_keys(t, {"theta", "seed", "scale"}, "init")
     if "theta" in t:
-        if "seed" in t:
-            raise SpecError("give either theta or seed, not both", "init")
+        for other in ("seed", "scale"):
+            if other in t:
+                raise SpecError(f"give either theta or seed (with scale), not both; remove "
+                                f"{other} or theta", f"init.{other}")
         th = t["theta"]
         if not isinstance(th, list) or not th:
             raise SpecError("theta must be a non-empty list of numbers", "init.theta")
@@ -95,17 +98,24 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
     """Build and validate a :class:`Problem` from a parsed TOML document."""
     if not isinstance(d, Mapping):
         raise SpecError("a spec is a TOML table")
-    _check_keys(d, _TOP, "spec")
+    _check_keys(d, _TOP, "")
     init = _init(d)
     name = d.get("name", name)
+    if not isinstance(name, str):
+        raise SpecError(f"name must be a string, got {name!r}", "name")
+    if "objective" not in d and "network" not in d:
+        raise SpecError("missing [network] table: a spec describes either a network ([network], "
+                        "[data] and optionally [loss]) or a raw [objective]", "network")
     if "objective" in d:
         for other in ("network", "loss", "data"):
             if other in d:
-                raise SpecError(f"an [objective] spec has no [{other}] table; remove it", other)
+                raise SpecError(f"an [objective] spec has no [{other}] table; remove it (a "
+                                "spec is either a network or a raw objective)", other)
         t = _table(d, "objective")
         _check_keys(t, {"expr", "vars"}, "objective")
         if "expr" not in t:
-            raise SpecError("missing expr", "objective.expr")
+            raise SpecError("missing expr (the objective as a string, e.g. "
+                            "'(a*b - 3)**2/2')", "objective.expr")
         if "vars" not in t:
             raise SpecError("missing vars (the list of variable names, in order)",
                             "objective.vars")
@@ -115,21 +125,23 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
     else:
         net_t = _table(d, "network")
         kind = net_t.get("kind", "mlp")
-        if kind not in _NET_KEYS:
+        if not isinstance(kind, str) or kind not in _NET_KEYS:
             raise SpecError(f"unknown network kind {kind!r}; use one of "
                             f"{', '.join(_NET_KEYS)}", "network.kind")
-        _check_keys(net_t, _NET_KEYS[kind], "network")
+        _check_keys(net_t, _NET_KEYS[kind], "network", f" for a network of kind {kind!r}")
         data_t = _table(d, "data")
         _check_keys(data_t, {"x", "y"}, "data")
         for k in ("x", "y"):
             if k not in data_t:
-                raise SpecError(f"missing {k}", f"data.{k}")
+                raise SpecError(f"missing {k} ({'samples' if k == 'x' else 'targets'}, one "
+                                "per sample)", f"data.{k}")
         data = Data.from_lists(data_t["x"], data_t["y"])
         loss_t = _table(d, "loss", required=False)
         _check_keys(loss_t, {"kind", "l2"}, "loss")
         kind_l = loss_t.get("kind", "square")
         if not isinstance(kind_l, str):
-            raise SpecError("kind must be a string", "loss.kind")
+            raise SpecError(f"kind must be a string such as 'square', got {kind_l!r}",
+                            "loss.kind")
         loss = Loss(kind_l, parse_number(loss_t.get("l2", 0), "loss.l2"))
         bias = _bool(net_t, "bias", "network")
         if kind == "mlp":
@@ -175,8 +187,11 @@ def load_problem(source: str | Path) -> Problem:
                                     and source.endswith(".toml")):
         path = Path(source)
         if not path.is_file():
-            raise SpecError(f"no such spec file: {path}")
-        text = path.read_text(encoding="utf-8")
+            raise SpecError(f"no such spec file: {path}; check the path")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"cannot read the spec file {path}: {exc}") from None
         name = path.stem
     else:
         text = str(source)

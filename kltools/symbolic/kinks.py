@@ -9,7 +9,10 @@ On the surface itself (s = 0) the value of χ is the caller's explicit choice, a
 
 * ``ERROR``: refuse (the default: the flow is not defined by the model alone there);
 * ``RIGHT``: χ = 1 (the piece of s ≥ 0, e.g. relu'(0) = 1);
-* ``LEFT``: χ = 0 (the piece of s ≤ 0, e.g. relu'(0) = 0).
+* ``LEFT``: χ = 0 (the piece of s ≤ 0, e.g. relu'(0) = 0);
+* ``FILIPPOV``: for flows, the side the flow actually moves into (or a sliding mode when both
+  sides push into the surface), decided by the integrator from the vector fields on both sides;
+  :func:`switch_values` alone, which sees no vector field, gives χ = 1 for it.
 
 Filippov / minimal-norm Clarke elements, which need the vector field on both sides, are chosen by
 the integrator (:mod:`kltools.integrate`), never here. SymPy's ``Heaviside(0) = 1/2`` is never
@@ -39,6 +42,7 @@ class KinkConvention(enum.Enum):
     ERROR = "error"
     RIGHT = "right"
     LEFT = "left"
+    FILIPPOV = "filippov"
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def switch_values(surface_values: Sequence[object], convention: KinkConvention,
             out.append(1)
         elif s < 0:
             out.append(0)
-        elif convention is KinkConvention.RIGHT:
+        elif convention in (KinkConvention.RIGHT, KinkConvention.FILIPPOV):
             out.append(1)
         elif convention is KinkConvention.LEFT:
             out.append(0)
@@ -120,5 +124,5 @@ def switch_values(surface_values: Sequence[object], convention: KinkConvention,
             where = labels[i] if i < len(labels) else f"switch {i + 1}"
             raise DerivationError(
                 f"the point lies on a kink ({where}) where the model is not differentiable; "
-                "choose a kink convention (right, left) or move the point")
+                "choose a kink convention (right, left, filippov) or move the point")
     return out

@@ -88,7 +88,7 @@ def test_balanced_objective_closed_form() -> None:
     assert [sp.expand(g) for g in d.gradient_exprs] == [sp.expand(b * (a * b - 3)),
                                                          sp.expand(a * (a * b - 3))]
     H = d.hessian().subs({a: 2, b: sp.Rational(3, 2)})
-    assert H == sp.Matrix([[sp.Rational(9, 4), 3], [3, 4]])
+    assert sp.Matrix([[sp.Rational(9, 4), 3], [3, 4]]) == H
 
 
 def test_square_loss_weights_and_l2_term() -> None:
@@ -175,7 +175,6 @@ def test_deep_surfaces_depend_on_earlier_switches_and_patterns_follow() -> None:
 def test_kink_convention_is_explicit_never_heaviside_half() -> None:
     p = load_problem('[objective]\nexpr = "relu(x)"\nvars = ["x"]\n')
     d = derive(p)
-    (x,) = d.parameters
     g = d.gradient_exprs[0]
     assert not g.has(sp.Heaviside)
     right = g.subs(d.on_pattern(d.pattern([0], KinkConvention.RIGHT)))
