@@ -83,7 +83,10 @@ class FlowSystem:
 
     @staticmethod
     def _monitor(flow: Sequence[sp.Expr]) -> sp.Expr:
-        return sp.log(sp.Add(*[f**2 for f in flow])) / (2 * sp.log(10)) - _TAU
+        square = sp.Add(*[f**2 for f in flow])
+        if square == 0:  # e.g. a sliding field that vanishes identically: nothing to monitor
+            return sp.Integer(1)
+        return sp.log(square) / (2 * sp.log(10)) - _TAU
 
     @property
     def loss_index(self) -> int:
@@ -119,7 +122,7 @@ class FlowSystem:
         g0 = sp.Add(*[a * b for a, b in zip(grad_s, F0, strict=True)]).subs(chi_k, 0)
         g1 = sp.Add(*[a * b for a, b in zip(grad_s, F1, strict=True)]).subs(chi_k, 0)
         alpha = g0 / (g0 - g1)
-        Fa = [f0 + alpha * (f1 - f0) for f0, f1 in zip(F0, F1, strict=True)]
+        Fa = [sp.cancel(f0 + alpha * (f1 - f0)) for f0, f1 in zip(F0, F1, strict=True)]
         surfaces = [e.subs(chi_k, 0) if j != k else sp.Integer(1)
                     for j, e in enumerate(d.surface_exprs)]
         outs = [*Fa, d.loss_expr.subs(chi_k, 0), *surfaces, self._monitor(Fa), alpha, 1 - alpha]
@@ -364,10 +367,11 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
     starts = [p.t0 for p in pieces]
 
     def dense(tq: Any) -> list[Any]:
-        i = max(bisect.bisect_right(starts, gmpy2.mpfr(str(tq)) if isinstance(tq, str)
-                                    else tq) - 1, 0)
-        with gmpy2.local_context(gmpy2.context(precision=pieces[i].prec)):
-            return pieces[i](tq)
+        q = to_fraction(tq)
+        with gmpy2.local_context(gmpy2.context(precision=max(p.prec for p in pieces))):
+            tv = gmpy2.mpfr(q.numerator) / q.denominator
+            i = max(bisect.bisect_right(starts, tv) - 1, 0)
+            return pieces[i](tv)
 
     traj.dense = dense
     if progress is not None:
