@@ -38,6 +38,7 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except KltoolsError as exc:
+            # NotApplicableError, SpecError, DerivationError, IntegrationError: the user's input.
             _fail(str(exc), EXIT_USAGE)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
@@ -206,6 +207,129 @@ def _print_trajectory(traj: Any) -> None:
     click.echo("theta")
     for name, v in zip(traj.parameters, traj.theta, strict=True):
         click.echo(f"  {name:>10} = {_num(v, digits)}")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--property", "prop", required=True,
+              help="energy, no-blowup, lojasiewicz, linear-convergence, rayleigh-identity, "
+                   "conservation, directional-convergence, codim2, gd-vs-flow.")
+@click.option("--examples", default=10, show_default=True, type=int,
+              help="Random initialisations (the spec's own init first).")
+@click.option("--exponent", default=None, help="Łojasiewicz exponent to check (e.g. 3/4).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Hypothesis seed.")
+@click.option("--t-end", "t_end", default=None, help="Horizon (default: the property's own).")
+@click.option("--dps", default=30, show_default=True, type=int)
+@click.option("--eta", default=None, help="Step for gd-vs-flow.")
+@click.option("--near-kinks", is_flag=True, help="Start near a first-layer kink surface.")
+@click.option("--force", is_flag=True,
+              help="Run directional-convergence even where its hypotheses fail.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@handle_errors
+def check(spec: str, prop: str, examples: int, exponent: str | None, seed: int,
+          t_end: str | None, dps: int, eta: str | None, near_kinks: bool, force: bool,
+          as_json: bool) -> None:
+    """Check a property of SPEC's gradient flow over random initialisations.
+
+    Exit code 0 when it holds, 1 when refuted (the counter-example is printed), 3 when
+    inconclusive, 2 when the property does not apply to the spec or the input is bad.
+    """
+    import json
+
+    from kltools.checks.properties import PROPERTIES
+    from kltools.checks.runner import check as run_check
+    from kltools.errors import SpecError
+
+    if prop not in PROPERTIES:
+        raise SpecError(f"unknown property {prop!r}; known: {', '.join(PROPERTIES)}",
+                        "--property")
+    problem = _load(spec)
+    options: dict[str, Any] = {"dps": dps, "t_end": t_end or PROPERTIES[prop].default_t_end}
+    if exponent is not None:
+        if prop != "lojasiewicz":
+            raise SpecError("--exponent goes with --property lojasiewicz", "--exponent")
+        options["exponent"] = exponent
+    if eta is not None:
+        if prop != "gd-vs-flow":
+            raise SpecError("--eta goes with --property gd-vs-flow", "--eta")
+        options["eta"] = eta
+    if force:
+        options["force"] = True
+    from tqdm import tqdm
+
+    bar = tqdm(total=examples, desc=f"check {prop}", unit="init", file=sys.stderr, delay=1.0,
+               leave=False)
+
+    def progress(done: int, _verdict: Any) -> None:
+        bar.update(max(0, min(done, examples) - bar.n))
+
+    try:
+        verdict = run_check(problem, prop, examples=examples, seed=seed, progress=progress,
+                            near_kinks=near_kinks, **options)
+    finally:
+        bar.close()
+    if as_json:
+        click.echo(json.dumps(verdict.to_json(), indent=2))
+    else:
+        click.echo(verdict.explain())
+    sys.exit(verdict.status.exit_code)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--degree", default=2, show_default=True, type=click.IntRange(0, 12),
+              help="Largest degree of the polynomial laws searched (0: count only).")
+@click.option("--points", "n_points", default=3, show_default=True, type=click.IntRange(1, 20),
+              help="Random integer points at which the generic ranks are computed.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of those points.")
+@click.option("--no-prove", "no_prove", is_flag=True,
+              help="Skip the symbolic proof of each law along the spec's own flow.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@handle_errors
+def laws(spec: str, degree: int, n_points: int, seed: int, no_prove: bool,
+         as_json: bool) -> None:
+    """Count and find the conservation laws of SPEC's architecture (every data set and loss).
+
+    Exit code 0 when every law found is proved on SPEC's flow, 1 when one is refuted, 3 when a
+    proof is inconclusive, 2 when the architecture is outside the supported families.
+    """
+    import json
+
+    from kltools.symbolic.laws import conservation_laws
+
+    result = conservation_laws(_load(spec), degree, n_points=n_points, seed=seed,
+                               prove=not no_prove)
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.to_text(), nl=as_json)
+    statuses = {p.status for p in result.proofs}
+    sys.exit(EXIT_REFUTED if "refuted" in statuses
+             else EXIT_INCONCLUSIVE if "inconclusive" in statuses else EXIT_OK)
+
+
+@main.command()
+@click.argument("expr")
+@click.option("--vars", "variables", required=True, help="Comma-separated variables, e.g. x,y.")
+@click.option("--at", default=None,
+              help="The critical point, comma-separated exact numbers (e.g. 2,1/2); default: the "
+                   "origin.")
+@click.option("--method", default="auto", show_default=True,
+              help="auto, morse, univariate, morse-bott, power, quasi-homogeneous, "
+                   "newton-polygon or numeric.")
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Seed of the numerical estimate's sampling.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@handle_errors
+def exponent(expr: str, variables: str, at: str | None, method: str, seed: int,
+             as_json: bool) -> None:
+    """The Łojasiewicz exponent of EXPR at a critical point: exact with the method that proves
+    it, or a numerical interval. Exit code 0 on success, 2 for a bad expression, a point that is
+    not critical, or a method whose hypotheses fail."""
+    import json
+
+    from kltools.analysis import lojasiewicz_exponent
+
+    result = lojasiewicz_exponent(expr, at, variables=variables, method=method,
+                                  numeric={"seed": seed})
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.to_text())
 
 
 def _identities(d: Any) -> list[Any]:

@@ -7,7 +7,9 @@ went wrong, where (a field path such as ``network.layers[1]`` when there is one)
 
 from __future__ import annotations
 
-__all__ = ["DerivationError", "IntegrationError", "KltoolsError", "SpecError"]
+__all__ = [
+    "DerivationError", "IntegrationError", "KltoolsError", "NotApplicableError", "SpecError",
+]
 
 
 class KltoolsError(Exception):
@@ -38,3 +40,8 @@ class DerivationError(KltoolsError):
 
 class IntegrationError(KltoolsError):
     """An integration could not be started, or ended badly and ``throw=True`` was asked."""
+
+
+class NotApplicableError(KltoolsError):
+    """A check or analysis whose hypotheses the spec does not meet; the message says why (e.g.
+    directional convergence asked for a square loss), instead of running it anyway."""

@@ -4,6 +4,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ["pytester"]
+
 settings.register_profile(
     "ci", derandomize=True, deadline=None, max_examples=25, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],

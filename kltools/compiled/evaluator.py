@@ -83,7 +83,7 @@ class Evaluator:
             ctx = interval_context(dps)
             return [ctx.mpf(q.numerator) / q.denominator for q in fr]
         if backend == "gmpy2":
-            with gmpy2.local_context(gmpy2.context(precision=int(dps * 3.33) + 8)):
+            with gmpy2.context(precision=int(dps * 3.33) + 8):
                 return [gmpy2.mpfr(q.numerator) / q.denominator for q in fr]
         return [q.numerator / q.denominator for q in fr]
 

@@ -160,7 +160,7 @@ def compile_program(program: Program, backend: str = "mpmath", dps: int = 30
     fn, consts = _compiled(program.digest(), program)
     ns, conv = _namespace(backend, dps)
     if backend == "gmpy2":
-        with gmpy2.local_context(gmpy2.context(precision=_bits(dps))):
+        with gmpy2.context(precision=_bits(dps)):
             k = [conv(q) for q in consts]
     else:
         k = [conv(q) for q in consts]
@@ -174,7 +174,7 @@ def compile_program(program: Program, backend: str = "mpmath", dps: int = 30
         gctx = gmpy2.context(precision=_bits(dps))
 
         def run(x: Sequence[object], s: Sequence[object] = ()) -> list[object]:
-            with gmpy2.local_context(gctx):
+            with gmpy2.context(gctx):
                 return bound(x, s, k)
     else:
         def run(x: Sequence[object], s: Sequence[object] = ()) -> list[object]:

@@ -148,6 +148,15 @@ class Program:
         return [s[i] for i in self.outputs]
 
 
+def _negative(c: sp.Expr) -> bool:
+    """``c < 0`` for a numeric coefficient or exponent, read off a Rational directly: asking
+    SymPy's assumption system (``is_negative``) builds a fact base per fresh number and dominated
+    compile time on large programs."""
+    if c.is_Rational:
+        return bool(c.p < 0)
+    return bool(c.is_negative)
+
+
 class _Builder:
     """Turns SymPy expressions into instructions, sharing identical subexpressions."""
 
@@ -212,8 +221,8 @@ class _Builder:
             return acc
         if isinstance(e, sp.Mul):
             coeff, rest = e.as_coeff_mul()
-            num = [f for f in rest if not (f.is_Pow and f.exp.is_negative)]
-            den = [f.base ** (-f.exp) for f in rest if f.is_Pow and f.exp.is_negative]
+            num = [f for f in rest if not (f.is_Pow and _negative(f.exp))]
+            den = [f.base ** (-f.exp) for f in rest if f.is_Pow and _negative(f.exp)]
             acc = self._product(num) if num else None
             if den:
                 d = self._product(den)
@@ -248,7 +257,7 @@ class _Builder:
 
     def _signed(self, t: sp.Expr) -> tuple[int, int]:
         coeff, _ = t.as_coeff_Mul()
-        if coeff.is_negative:
+        if _negative(coeff):
             return -1, self.expr(-t)
         return 1, self.expr(t)
 

@@ -16,7 +16,9 @@ surface of the derivation. At each sign change located by the engine the event i
 L − L*, ∇L) are tiny, and a fixed absolute precision leaves them few correct digits. A monitor
 output log₁₀‖F‖ − τ (τ a runtime constant) fires each time ‖F‖ falls a further
 :data:`BOOST_DECADES` decades, and the run restarts from the exact current state with working
-precision ``dps + (k + 1)·BOOST_DECADES`` after the k-th boost: the working digits always exceed
+precision ``dps + (k + 1)·BOOST_DECADES`` after the k-th boost (at most :data:`MAX_BOOST_DIGITS`
+extra digits, so an exponentially converging flow run to a long horizon stays affordable; the
+trajectory's ``info`` says when the cap was reached): the working digits always exceed
 the decades ‖F‖ has fallen by at least ``dps``. Errors made earlier, at lower precision, shrink
 with the residual in the contracting directions, so ‖θ'‖ (and with it θ − θ* ≈ H⁻¹∇L near a
 non-degenerate minimum, or L − L*) keeps about ``dps`` significant digits.
@@ -49,6 +51,7 @@ from kltools.symbolic.kinks import KinkConvention
 __all__ = ["BOOST_DECADES", "FlowSystem", "integrate", "provenance"]
 
 BOOST_DECADES = 5
+MAX_BOOST_DIGITS = 120
 _TAU = sp.Symbol("_tau", real=True)
 
 
@@ -263,14 +266,14 @@ def _agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
 
     import gmpy2
 
-    with gmpy2.local_context(gmpy2.context(precision=4 * 3400)):
+    with gmpy2.context(precision=4 * 3400):
         big = max(abs(gmpy2.mpfr(x) - gmpy2.mpfr(y)) for x, y in zip(a, b, strict=True))
         scale = max(abs(gmpy2.mpfr(y)) for y in b)
     if big == 0:
         return math.inf
     if scale == 0:
         return 0.0
-    with gmpy2.local_context(gmpy2.context(precision=4 * 3400)):
+    with gmpy2.context(precision=4 * 3400):
         return max(0.0, -_log10(big / scale))
 
 
@@ -311,7 +314,7 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
         if tau is None or not adaptive:
             tau = _decade(norm) - BOOST_DECADES
         events = [j for j in system.surface_indices if j - n - 1 != mode.sliding]
-        if adaptive:
+        if adaptive and work - dps < MAX_BOOST_DIGITS:
             events.append(system.monitor_index)
         if mode.sliding is not None:
             events += [system.monitor_index + 1, system.monitor_index + 2]
@@ -342,10 +345,15 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
             # ‖F‖ fell another BOOST_DECADES decades: more digits from here on (exact restart),
             # one step ahead, so working digits − decades fallen never drops below dps.
             boosts += 1
-            work = dps + (boosts + 1) * BOOST_DECADES
+            work = min(dps + (boosts + 1) * BOOST_DECADES, dps + MAX_BOOST_DIGITS)
             tau -= BOOST_DECADES
             traj.info.setdefault("precision_boosts", []).append(
                 {"t": float(t), "working_dps": work})
+            if work - dps >= MAX_BOOST_DIGITS:
+                traj.info["precision_cap"] = (
+                    f"working precision capped at {work} digits from t = {float(t):.6g}: "
+                    f"residuals below about 1e-{MAX_BOOST_DIGITS} keep fewer than {dps} "
+                    "significant digits")
             on_surface = [system.monitor_index]
             continue
         if len(traj.events) >= max_events:
@@ -368,12 +376,30 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
 
     def dense(tq: Any) -> list[Any]:
         q = to_fraction(tq)
-        with gmpy2.local_context(gmpy2.context(precision=max(p.prec for p in pieces))):
+        with gmpy2.context(precision=max(p.prec for p in pieces)):
             tv = gmpy2.mpfr(q.numerator) / q.denominator
             i = max(bisect.bisect_right(starts, tv) - 1, 0)
             return pieces[i](tv)
 
+    def velocity(tq: Any) -> list[Any]:
+        q = to_fraction(tq)
+        with gmpy2.context(precision=max(p.prec for p in pieces)):
+            tv = gmpy2.mpfr(q.numerator) / q.denominator
+            i = max(bisect.bisect_right(starts, tv) - 1, 0)
+            segs = pieces[i].segments
+            j = max(bisect.bisect_right([sg.t0 for sg in segs], tv) - 1, 0)
+            seg = segs[j]
+            s = tv - seg.t0
+            out = []
+            for c in seg.coefficients[:n]:
+                acc = gmpy2.mpfr(0)
+                for k in range(len(c) - 1, 0, -1):
+                    acc = acc * s + k * c[k]
+                out.append(acc)
+            return out
+
     traj.dense = dense
+    traj.velocity = velocity
     if progress is not None:
         progress(float(traj.t))
     return traj
@@ -405,7 +431,7 @@ def _stationary(traj: Trajectory, system: FlowSystem, x: Sequence[object], t: ob
 
     jet = taylor_jet(system.program, x, [*mode.chi, 0], order=0, dps=dps,
                      extra=[system.loss_index])
-    with gmpy2.local_context(gmpy2.context(precision=int(dps * 3.33) + 20)):
+    with gmpy2.context(precision=int(dps * 3.33) + 20):
         te = gmpy2.mpfr(t_end.numerator) / t_end.denominator
         for tt in (t, te):
             traj.times.append(gmpy2.mpfr(tt) if not isinstance(tt, gmpy2.mpfr) else tt)
@@ -420,7 +446,7 @@ def _record(traj: Trajectory, sol: Solution, system: FlowSystem, scale: float) -
     import gmpy2
 
     # gmpy2 arithmetic outside a context runs at 53 bits: work at the solution's precision.
-    with gmpy2.local_context(gmpy2.context(precision=sol.prec)):
+    with gmpy2.context(precision=sol.prec):
         _record_samples(traj, sol, system, scale)
 
 

@@ -27,7 +27,7 @@ def gradient_descent(ev: Evaluator, theta0: Sequence[object], eta: object, t_end
                      dps: int = 30, convention: KinkConvention = KinkConvention.RIGHT,
                      max_steps: int = 1_000_000, record_every: int | None = None,
                      progress: Callable[[float], None] | None = None) -> Trajectory:
-    """Run ⌈t_end/η⌉ steps of gradient descent with step η at ``dps`` digits.
+    """Run ⌊t_end/η⌋ steps of gradient descent with step η at ``dps`` digits.
 
     Iterates whose state or gradient is not finite or exceeds 1e100 in size (divergence for a too
     large η) end the run with outcome ``blowup`` at that iterate's time. ``record_every`` thins
@@ -38,7 +38,8 @@ def gradient_descent(ev: Evaluator, theta0: Sequence[object], eta: object, t_end
     t_end_v = ev.convert([t_end], "mpmath", dps)[0]
     if not eta_v > 0:
         raise IntegrationError(f"the step eta must be positive, got {eta}")
-    n_steps = int(ctx.ceil(t_end_v / eta_v))
+    # floor: the iterates stay within the horizon (the last one is at t_end when η divides it).
+    n_steps = int(ctx.floor(t_end_v / eta_v + ctx.mpf(10) ** (-(dps // 2))))
     if n_steps > max_steps:
         raise IntegrationError(f"t_end/eta = {n_steps} steps exceeds max_steps = {max_steps}; "
                                "raise max_steps or the step")

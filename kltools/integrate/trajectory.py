@@ -123,6 +123,7 @@ class Trajectory:
     wall_time: float = 0.0
     info: dict[str, Any] = field(default_factory=dict)
     dense: Callable[[Any], list[Any]] | None = field(default=None, repr=False)
+    velocity: Callable[[Any], list[Any]] | None = field(default=None, repr=False)
 
     @property
     def t(self) -> Any:

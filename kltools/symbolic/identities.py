@@ -29,7 +29,10 @@ import sympy as sp
 from kltools.errors import DerivationError
 from kltools.symbolic.derivation import Derivation
 
-__all__ = ["Identity", "balancedness", "energy_identity", "euler_identity", "prove_zero"]
+__all__ = [
+    "Identity", "balancedness", "balancedness_laws", "energy_identity", "euler_identity",
+    "prove_zero",
+]
 
 
 @dataclass(frozen=True)
@@ -160,17 +163,14 @@ def _law_degree(act: object) -> int:
     return h if h is not None else 1
 
 
-def balancedness(d: Derivation) -> list[Identity]:
-    """The balancedness conservation laws, per hidden unit and (for MLPs) per layer.
-
-    Each law h is checked by d/dt h = ∇h·θ' = 0 symbolically, on every activation pattern.
-    """
+def balancedness_laws(d: Derivation) -> list[tuple[str, str, sp.Expr]]:
+    """The candidate balancedness laws ``(name, statement, h)``, per hidden unit and (for
+    MLPs) per layer: h = ‖in‖² − k‖out‖² (module docstring)."""
     net = d.problem.network
     if net is None:
         raise DerivationError("balancedness laws are about network units; this is an objective")
     g = net.graph
     sym = dict(zip(d.problem.parameters, d.parameters, strict=True))
-    flow = d.flow_exprs
     laws: list[tuple[str, str, sp.Expr]] = []
     for v in net.order():
         if g.nodes[v]["role"] != "unit":
@@ -195,6 +195,16 @@ def balancedness(d: Derivation) -> list[Identity]:
                  - k * sp.Add(*[sym[p] ** 2 for p in layers[li + 1] if p.startswith("W")]))
             laws.append((f"balanced[layer {li}]",
                          f"‖W{li}‖² + ‖b{li}‖² − {kk}‖W{li + 1}‖² is constant", h))
+    return laws
+
+
+def balancedness(d: Derivation) -> list[Identity]:
+    """The balancedness conservation laws, per hidden unit and (for MLPs) per layer.
+
+    Each law h is checked by d/dt h = ∇h·θ' = 0 symbolically, on every activation pattern.
+    """
+    laws = balancedness_laws(d)
+    flow = d.flow_exprs
     out = []
     for name, statement, h in laws:
         dh = sp.Add(*[sp.diff(h, p) * f for p, f in zip(d.parameters, flow, strict=True)])

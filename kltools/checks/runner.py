@@ -1,0 +1,118 @@
+"""Running a property over many initialisations with Hypothesis, shrinking counter-examples.
+
+:func:`check` draws initial points with :func:`kltools.checks.strategies.initialisations`,
+checks the property at each, and when one is refuted lets Hypothesis shrink it to a small
+counter-example (coordinates closer to 0, fewer digits). Shrinking is bounded (``shrink_budget``
+extra runs): past it only initialisations already seen to fail count as failing, so the replay of
+the minimal example stays consistent. The overall verdict is *refuted* if any example is,
+*holds* if every example holds, *inconclusive* otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, reject, settings
+from hypothesis import seed as hypothesis_seed
+
+from kltools.checks.properties import PROPERTIES, Checker
+from kltools.checks.strategies import initialisations
+from kltools.checks.verdict import Status, Verdict
+from kltools.errors import DerivationError, IntegrationError, SpecError
+from kltools.spec.problem import Problem
+
+__all__ = ["check"]
+
+
+class _RefutedError(Exception):
+    def __init__(self, verdict: Verdict) -> None:
+        super().__init__(verdict.explain())
+        self.verdict = verdict
+
+
+def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
+          shrink_budget: int = 30, near_kinks: bool = False,
+          progress: Callable[[int, Verdict], None] | None = None, **options: Any) -> Verdict:
+    """Check property ``name`` over ``examples`` random initialisations of ``problem``.
+
+    ``options`` go to the property (``t_end``, ``dps``, ``exponent``, ...). The first example is
+    the spec's own initial point, so a spec with an explicit init is always checked there.
+    Raises :class:`~kltools.errors.NotApplicableError` (before running anything) when the spec does
+    not meet the property's hypotheses.
+    """
+    if name not in PROPERTIES:
+        raise SpecError(f"unknown property {name!r}; known: {', '.join(PROPERTIES)}",
+                        "--property")
+    if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
+        raise SpecError(f"examples must be a positive integer, got {examples!r}", "--examples")
+    checker = Checker(problem)
+    run = PROPERTIES[name].run
+    tally = {s: 0 for s in Status}
+    seen: dict[tuple[Fraction, ...], Verdict] = {}
+    calls = {"n": 0, "after_first_failure": 0}
+    first = run(checker, None, **options)  # the spec's init; raises NotApplicableError early
+    tally[first.status] += 1
+    if progress is not None:
+        progress(1, first)
+    if first.status is Status.REFUTED:
+        first.examples = 1
+        first.evidence["examples"] = _summary(tally)
+        return first
+    if examples == 1:
+        first.evidence["examples"] = _summary(tally)
+        return first
+
+    @settings(max_examples=examples - 1, database=None, deadline=None,
+              phases=[Phase.generate, Phase.shrink], derandomize=False,
+              suppress_health_check=list(HealthCheck), print_blob=False)
+    @hypothesis_seed(seed)
+    @given(initialisations(problem, near_kinks=near_kinks))
+    def trial(theta: list[Fraction]) -> None:
+        key = tuple(theta)
+        if key in seen:
+            v = seen[key]
+        elif calls["after_first_failure"] > shrink_budget:
+            return  # shrinking budget spent: only known failures still fail
+        else:
+            calls["n"] += 1
+            try:
+                v = run(checker, [str(q) for q in theta], **options)
+            except DerivationError:
+                # Exactly on a kink (a null set; Hypothesis likes zeros): not a sample of the
+                # claim's "almost every initialisation".
+                reject()
+            except IntegrationError as exc:
+                v = Verdict(name, PROPERTIES[name].claim, Status.INCONCLUSIVE,
+                            {"reason": str(exc)})
+            seen[key] = v
+            if any(s.status is Status.REFUTED for s in seen.values()):
+                calls["after_first_failure"] += 1
+            else:
+                tally[v.status] += 1
+                if progress is not None:
+                    progress(calls["n"] + 1, v)
+        if v.status is Status.REFUTED:
+            raise _RefutedError(v)
+
+    try:
+        trial()
+    except _RefutedError as exc:
+        v = exc.verdict
+        tally[Status.REFUTED] += 1
+        v.examples = sum(tally.values())
+        v.evidence["examples"] = _summary(tally)
+        v.evidence["shrink runs"] = calls["after_first_failure"]
+        return v
+    total = sum(tally.values())
+    status = (Status.HOLDS if tally[Status.HOLDS] == total
+              else Status.INCONCLUSIVE)
+    return Verdict(name, PROPERTIES[name].claim, status,
+                   {"examples": _summary(tally), **{f"first example: {k}": v
+                                                    for k, v in first.evidence.items()}},
+                   None, total)
+
+
+def _summary(tally: dict[Status, int]) -> dict[str, int]:
+    return {s.value: n for s, n in tally.items()}

@@ -1,0 +1,634 @@
+"""Adaptive-order, adaptive-step Taylor integrator at arbitrary precision.
+
+Solves ``x' = F(x)``, ``x(t_0) = x_0`` where ``F`` is the first ``n`` outputs of a
+:class:`~kltools.compiled.program.Program`, with the Taylor coefficients of
+:mod:`kltools.compiled.jets` (automatic-differentiation recurrences, no numerical
+differentiation). Order and step follow Jorba & Zou (2005), *Exp. Math.* 14:99–117:
+
+* tolerance ``ε`` (default ``10^-dps``), order ``K = ceil(-ln(ε)/2) + 1`` (≈ 1.15 · digits),
+  the order that minimises work per unit time for ``O(K^2)`` recurrences;
+* mixed absolute/relative control ``δ = ε · max(1, ||x||_∞)`` and step
+  ``h = min_{m in {K-1, K}} (δ / ||x_m||_∞)^{1/m} · e^{-0.7/(K-1)}``, so both last terms of the
+  series are below ``δ``; the neglected tail is about ``(h/ρ) δ ≈ e^{-2} δ`` (``ρ`` the radius
+  of convergence). Event and tracked outputs take part in the norm, so their polynomials are
+  as accurate as the state's;
+* arithmetic at ``dps + 5`` digits (``GUARD_DIGITS``) so that rounding stays below truncation
+  over many steps.
+
+Events (terminal), finite-time blow-up and the guards (``max_steps``, wall-clock limit, stall)
+end a run with an :class:`Outcome`; failures are values, not exceptions. Bad arguments raise
+:class:`~kltools.errors.IntegrationError`.
+
+Examples
+--------
+>>> import sympy as sp
+>>> from kltools.compiled.program import program_from_sympy
+>>> w = sp.Symbol("w")
+>>> prog = program_from_sympy([sp.exp(-w)], [w])      # L = exp(-w): w(t) = log(t + e^{w_0})
+>>> sol = taylor_solve(prog, [0], 0, 10**8, dps=30)
+>>> sol.outcome.name, sol.n_steps < 300
+('OK', True)
+>>> print(sol.state[0] - sp.log(10**8 + 1).evalf(40) < 1e-25)
+True
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from kltools.compiled.jets import bits_for_dps, compile_jets
+from kltools.compiled.program import Program
+from kltools.errors import IntegrationError
+from kltools.integrate._blowup import BlowupTracker
+from kltools.integrate._events import deflate, first_crossing
+from kltools.integrate._numbers import horner, log2abs, pow2
+
+__all__ = [
+    "GUARD_DIGITS",
+    "EventHit",
+    "Outcome",
+    "Segment",
+    "Solution",
+    "order_for_tolerance",
+    "taylor_solve",
+]
+
+Number = Any  # gmpy2.mpfr (or mpmath.mpf with the fallback backend)
+
+GUARD_DIGITS = 5
+_PROGRESS_INTERVAL = 0.25  # seconds between progress calls
+
+
+class Outcome(enum.Enum):
+    """How a run ended; ``message`` is the user-facing explanation."""
+
+    OK = "ok"
+    EVENT = "event"
+    BLOWUP = "blowup"
+    MAX_STEPS = "max_steps"
+    TIME_LIMIT = "time_limit"
+    STALLED = "stalled"
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self]
+
+
+_MESSAGES = {
+    Outcome.OK: "Reached t_end.",
+    Outcome.EVENT: "Stopped at an event: an event function changed sign (see `event`).",
+    Outcome.BLOWUP: "The solution has a finite-time singularity (blow-up) before t_end; "
+                    "see `blowup_time` and `blowup_time_digits`.",
+    Outcome.MAX_STEPS: "The maximum number of steps was reached. Increase `max_steps` or "
+                       "shorten the interval.",
+    Outcome.TIME_LIMIT: "The wall-clock limit was reached. Increase `wall_time`.",
+    Outcome.STALLED: "The step size fell below the resolution of t (t + h == t) without a "
+                     "recognisable blow-up. Raise `dps` or inspect the vector field near "
+                     "`t_final`.",
+}
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One step's Taylor polynomials: dense output on ``[t0, t0 + h]``.
+
+    :attr:`coefficients` ``[i][k]`` is the normalised Taylor coefficient ``x_i^{(k)}(t0) / k!``
+    (unscaled time) of component ``i``: the state first, then the carried outputs (see
+    :attr:`Solution.outputs`); the value at ``t`` is ``sum_k c_k (t - t0)^k`` (Horner). The
+    integrator stores them as computed, in the time unit ``scale`` (``1`` or the predicted step)
+    and possibly as fixed-point integers; the conversion happens on first access.
+    """
+
+    t0: Number
+    h: Number
+    scale: Number
+    raw: list[list[Any]] = field(repr=False)
+    shift: int | None = field(default=None, repr=False)  # fixed point: raw ints are m 2^-shift
+    lib: Any = field(default=None, repr=False, compare=False)  # numbers at the run's precision
+
+    @cached_property
+    def scaled_coefficients(self) -> list[list[Number]]:
+        """Coefficients in the time unit ``scale``: ``sum_k c_k ((t - t0)/scale)^k``."""
+        if self.shift is None:
+            return self.raw
+        with self.lib.enter():
+            one = self.lib.convert(1)
+            unit = one / (1 << self.shift) if self.shift >= 0 else one * (1 << -self.shift)
+            return [[unit * int(v) for v in c] for c in self.raw]
+
+    @cached_property
+    def coefficients(self) -> list[list[Number]]:
+        scaled = self.scaled_coefficients
+        if self.scale == 1:
+            return scaled
+        with self.lib.enter():
+            inv = 1 / self.scale
+            out = []
+            for c in scaled:
+                p = inv * 0 + 1
+                row = []
+                for v in c:
+                    row.append(v * p)
+                    p = p * inv
+                out.append(row)
+            return out
+
+    def __call__(self, t: object) -> list[Number]:
+        coeffs = self.scaled_coefficients
+        with self.lib.enter():
+            s = (self.lib.convert(t) - self.t0) / self.scale
+            return [horner(c, s) for c in coeffs]
+
+
+@dataclass(frozen=True)
+class EventHit:
+    """A terminal event: the first sign change of one or more event outputs.
+
+    Attributes
+    ----------
+    t
+        Crossing time, located to working precision on the step's Taylor polynomial.
+    indices
+        Absolute output indices of the event functions that changed sign within the
+        simultaneity tolerance of ``t`` (more than one: a simultaneous crossing).
+    directions
+        ``+1`` where ``g`` went from negative to positive, ``-1`` otherwise, per index.
+    times
+        Each index's own located crossing time (all within the tolerance of ``t``).
+    state
+        The state at ``t``.
+    """
+
+    t: Number
+    indices: tuple[int, ...]
+    directions: tuple[int, ...]
+    times: tuple[Number, ...]
+    state: list[Number]
+
+    @property
+    def simultaneous(self) -> bool:
+        return len(self.indices) > 1
+
+
+@dataclass
+class Solution:
+    """Result of :func:`taylor_solve` (working-precision numbers throughout).
+
+    ``error_estimate`` sums the local estimates ``||x_K||_∞ h^K + K 2^-prec ||x||_∞`` (truncation
+    and rounding) over the steps; it does not include how the flow amplifies earlier errors.
+    """
+
+    outcome: Outcome
+    t0: Number
+    t_final: Number
+    state: list[Number]
+    n_steps: int
+    dps: int
+    prec: int
+    order: int
+    tol: Number
+    outputs: tuple[int, ...] = ()
+    segments: list[Segment] = field(default_factory=list, repr=False)
+    event: EventHit | None = None
+    blowup_time: Number | None = None
+    blowup_time_digits: float | None = None
+    error_estimate: Number = 0
+
+    @property
+    def message(self) -> str:
+        return self.outcome.message
+
+    def __call__(self, t: object, *, outputs: bool = False) -> list[Number]:
+        """State at ``t`` in ``[t0, t_final]`` from the stored segments (``dense=True`` runs);
+        with ``outputs=True`` the carried outputs follow the state."""
+        if not self.segments:
+            raise IntegrationError(
+                "this solution has no dense output; run taylor_solve(..., dense=True)"
+            )
+        lib = self.segments[0].lib
+        with lib.enter():
+            try:
+                tt = lib.convert(t)
+            except (TypeError, ValueError) as exc:
+                raise IntegrationError(f"t = {t!r} is not a finite real number") from exc
+        if not self.t0 <= tt <= self.t_final:
+            raise IntegrationError(
+                f"t = {t} is outside the integrated interval [{self.t0}, {self.t_final}]"
+            )
+        starts = [s.t0 for s in self.segments]
+        i = max(bisect.bisect_right(starts, tt) - 1, 0)
+        vals = self.segments[i](tt)
+        n = len(self.state)
+        return vals if outputs else vals[:n]
+
+
+def order_for_tolerance(tol_log10: float) -> int:
+    """Jorba–Zou order ``ceil(-ln(ε)/2) + 1`` for ``ε = 10^tol_log10`` (at least 6)."""
+    return max(6, math.ceil(-tol_log10 * math.log(10) / 2) + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_args(program: Program, x0: Sequence[object], t0: object, t_end: object, dps: object,
+                switches: Sequence[object], n_state: int | None, event_outputs: Sequence[int],
+                track_outputs: Sequence[int], max_steps: object, wall_time: object) -> int:
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 10 <= dps <= 10000:
+        raise IntegrationError(
+            f"dps = {dps!r}: the working precision must be an integer number of decimal digits "
+            "between 10 and 10000; pass e.g. dps=30"
+        )
+    n = program.n_inputs
+    if n_state is not None and n_state != n:
+        raise IntegrationError(
+            f"n_state = {n_state} but the program has {n} inputs; the state is the whole input "
+            "vector (leave n_state unset)"
+        )
+    if len(program.outputs) < n:
+        raise IntegrationError(
+            f"the program has {len(program.outputs)} outputs but {n} inputs; its first n "
+            "outputs must be the vector field"
+        )
+    if len(x0) != n:
+        raise IntegrationError(
+            f"x0 has {len(x0)} components but the state has {n} "
+            f"({', '.join(program.input_names) or 'unnamed'}); pass one value per input"
+        )
+    if len(switches) != program.n_switches:
+        raise IntegrationError(
+            f"{len(switches)} switch values given but the program has {program.n_switches} "
+            f"({', '.join(program.switch_names) or 'unnamed'})"
+        )
+    for name, idx in (("event_outputs", event_outputs), ("track_outputs", track_outputs)):
+        for j in idx:
+            if isinstance(j, bool) or not isinstance(j, int) or not n <= j < len(program.outputs):
+                raise IntegrationError(
+                    f"{name} contains {j!r}: entries are absolute output indices of the "
+                    f"program's extra outputs, {n}..{len(program.outputs) - 1}"
+                )
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise IntegrationError(f"max_steps = {max_steps!r}: pass a positive integer")
+    if wall_time is not None and not (isinstance(wall_time, int | float) and wall_time > 0):
+        raise IntegrationError(f"wall_time = {wall_time!r}: pass a positive number of seconds "
+                               "or None")
+    return n
+
+
+def _convert(lib: Any, v: object, what: str) -> Number:
+    try:
+        return lib.convert(v)
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise IntegrationError(f"{what} = {v!r} is not a finite real number ({exc}); pass an "
+                               "int, Fraction, decimal string, float or mpmath/gmpy2 number"
+                               ) from None
+
+
+def taylor_solve(
+    program: Program,
+    x0: Sequence[object],
+    t0: object,
+    t_end: object,
+    *,
+    dps: int,
+    switches: Sequence[object] = (),
+    n_state: int | None = None,
+    event_outputs: Sequence[int] = (),
+    track_outputs: Sequence[int] = (),
+    on_surface: Sequence[int] | None = None,
+    tol: object | None = None,
+    simultaneous_tol: object | None = None,
+    max_steps: int = 100_000,
+    wall_time: float | None = None,
+    progress: Callable[[float], None] | None = None,
+    dense: bool = True,
+    backend: str | None = None,
+) -> Solution:
+    """Integrate ``x' = F(x)`` from ``t0`` to ``t_end`` with the Taylor method.
+
+    Parameters
+    ----------
+    program
+        Outputs ``0..n-1`` are ``F`` (``n = program.n_inputs``); further outputs may serve as
+        event functions or be carried along for dense output.
+    x0, t0, t_end
+        Initial state and interval (``t_end > t0``); exact inputs (ints, Fractions, decimal
+        strings) are rounded once to the working precision.
+    dps
+        Requested decimal digits, 10..10000. Arithmetic runs at ``dps + GUARD_DIGITS``.
+    switches
+        Switch values of the program (constant during the run).
+    n_state
+        Accepted for clarity; must equal ``program.n_inputs``.
+    event_outputs
+        Absolute output indices ``j >= n`` of event functions ``g_j(x)``, assumed normalised
+        (order-one scale). The run stops (terminal event) at the first sign change of any of
+        them. *Start on a surface*: an event with ``|g_j(x0)| <= 10^-(dps-5)``, or listed in
+        ``on_surface``, ignores the zero at ``t0`` itself; its first step polynomial is
+        deflated (``G(τ)/τ^m`` for the ``m`` leading negligible coefficients), so it fires only
+        on a genuine sign change after leaving the surface. An event function that stays on its
+        surface (all coefficients negligible) never fires.
+    track_outputs
+        Further absolute output indices whose Taylor polynomials the segments carry (e.g. the
+        loss), readable with ``solution(t, outputs=True)``.
+    on_surface
+        Event outputs known to vanish at ``t0`` (``None``: decided by the tolerance above).
+    tol
+        Local error tolerance ``ε`` (relative to ``max(1, ||x||)``), default ``10^-dps``.
+    simultaneous_tol
+        Crossings within ``simultaneous_tol · max(1, |t|)`` of the first one are reported
+        together (default ``10^-(dps-5)``: indistinguishable at the requested precision).
+    max_steps, wall_time
+        Guards: the run ends with ``MAX_STEPS`` or ``TIME_LIMIT`` when exceeded.
+    progress
+        Called with the current ``t`` (a float) at most about four times a second and once at
+        the end; silent when None.
+    dense
+        Keep every step's polynomials (memory ``O(steps · n · K)``); otherwise only the last.
+    backend
+        Jet number type, ``"gmpy2"`` (default) or ``"mpmath"``.
+
+    Returns
+    -------
+    Solution
+        ``outcome`` tells how the run ended; ``state`` and ``t_final`` are where it ended
+        (the event point for ``EVENT``, the last step for ``BLOWUP``).
+    """
+    n = _check_args(program, x0, t0, t_end, dps, switches, n_state, event_outputs,
+                    track_outputs, max_steps, wall_time)
+    events = tuple(dict.fromkeys(event_outputs))
+    carried = events + tuple(j for j in dict.fromkeys(track_outputs) if j not in events)
+    kernel = compile_jets(program, n, backend, carried)
+    fixed_kernel = (compile_jets(program, n, backend, carried, fixed=True)
+                    if kernel.backend == "gmpy2" else None)
+    work_dps = dps + GUARD_DIGITS
+    prec = bits_for_dps(work_dps)
+    lib = kernel.lib(prec)
+    with lib.enter():
+        tol_n = _convert(lib, tol, "tol") if tol is not None else _convert(lib, f"1e-{dps}",
+                                                                              "tol")
+        if not 0 < tol_n < 1:
+            raise IntegrationError(f"tol = {tol!r}: pass a tolerance in (0, 1), e.g. 1e-{dps}")
+        sim_tol = (_convert(lib, simultaneous_tol, "simultaneous_tol")
+                   if simultaneous_tol is not None else _convert(lib, f"1e-{dps - 5}", "tol"))
+        x = [_convert(lib, v, f"x0[{i}]") for i, v in enumerate(x0)]
+        w = [_convert(lib, v, f"switches[{i}]") for i, v in enumerate(switches)]
+        t_start = _convert(lib, t0, "t0")
+        t_stop = _convert(lib, t_end, "t_end")
+        if not t_stop > t_start:
+            raise IntegrationError(
+                f"t_end = {t_end!r} must be greater than t0 = {t0!r}; the integrator runs "
+                "forward in time"
+            )
+        run = _Run(kernel=kernel, fixed_kernel=fixed_kernel, prec=prec, dps=dps, n=n, x=x,
+                   w=w, t=t_start, t_start=t_start, t_end=t_stop, tol=tol_n, sim_tol=sim_tol,
+                   n_events=len(events), carried=carried, max_steps=max_steps,
+                   wall_time=wall_time, progress=progress, dense=dense,
+                   on_surface=None if on_surface is None else set(on_surface))
+        return run.solve()
+
+
+@dataclass
+class _Run:
+    """The state of one integration (kept in one object so the loop reads plainly)."""
+
+    kernel: Any
+    fixed_kernel: Any
+    prec: int
+    dps: int
+    n: int
+    x: list[Number]
+    w: list[Number]
+    t: Number
+    t_start: Number
+    t_end: Number
+    tol: Number
+    sim_tol: Number
+    n_events: int
+    carried: tuple[int, ...]
+    max_steps: int
+    wall_time: float | None
+    progress: Callable[[float], None] | None
+    dense: bool
+    on_surface: set[int] | None
+
+    def solve(self) -> Solution:
+        one = self.t * 0 + 1
+        lib = self.kernel.lib(self.prec)
+        order = order_for_tolerance(log2abs(self.tol) * math.log10(2))
+        log2_tol = log2abs(self.tol)
+        zero_tol = one / 10 ** (self.dps - 5)
+        ulp = one / (1 << self.prec)
+        safety = math.exp(-0.7 / (order - 1))
+        tracker = BlowupTracker(digits_cap=self.dps)
+        close_digits = max(8.0, self.dps / 2)
+        coarse_m = max(6, (3 * order) // 4)
+        segments: list[Segment] = []
+        err = self.t * 0
+        last_sign: list[int | None] = [None] * self.n_events
+        clock0 = time.monotonic()
+        last_report = clock0
+        outcome: Outcome | None = None
+        hit: EventHit | None = None
+        blowup: tuple[Number, float] | None = None
+        steps = 0
+        t, x = self.t, self.x
+        fixed = self.fixed_kernel is not None
+        h_pred: Number | None = None  # time unit of the next fixed-point jet
+        while outcome is None:
+            if steps >= self.max_steps:
+                outcome = Outcome.MAX_STEPS
+                break
+            now = time.monotonic()
+            if self.wall_time is not None and now - clock0 > self.wall_time:
+                outcome = Outcome.TIME_LIMIT
+                break
+            if self.progress is not None and now - last_report >= _PROGRESS_INTERVAL:
+                self.progress(float(t))
+                last_report = now
+            jet = self._jet(x, order, h_pred if fixed else None, one)
+            # --- step size in the jet's time unit (Jorba–Zou) ---------------------------------
+            scale = max(max((abs(v) for v in x), default=one), one)
+            log2_delta = log2_tol + log2abs(scale)
+            ev_series = jet.extra[: self.n_events]
+            log2_tau = math.inf
+            for m in (order - 1, order):
+                lm = max(jet.log2(c, m) for c in (*jet.state, *jet.extra))
+                if jet.shift is not None:
+                    # Below one fixed-point unit a coefficient is unknown, not zero: growth of
+                    # the step is then limited to (δ 2^shift)^(1/m) per step.
+                    lm = max(lm, -jet.shift)
+                if math.isnan(lm) or lm == math.inf:
+                    log2_tau = math.nan
+                    break
+                if lm > -math.inf:
+                    log2_tau = min(log2_tau, (log2_delta - lm) / m)
+            if math.isnan(log2_tau):
+                outcome = Outcome.BLOWUP if tracker.t_star is not None else Outcome.STALLED
+                break
+            remaining = (self.t_end - t) / jet.unit
+            if log2_tau == math.inf or log2_tau + math.log2(safety) >= log2abs(remaining):
+                tau, last = remaining, True
+            else:
+                tau, last = pow2(log2_tau, one) * safety, False
+            h = tau * jet.unit
+            h_pred = h
+            # --- blow-up ----------------------------------------------------------------------
+            m = order if jet.shift is None else min(coarse_m, order)
+            dominant = max(jet.state, key=lambda c, m=m: jet.log2(c, m))
+            clean = tracker.update(t, [jet.value(dominant, k) for k in range(m - 3, m + 1)], m,
+                                   jet.unit)
+            if jet.shift is not None:
+                if clean and len(tracker.history) >= 2:
+                    fixed = False  # blow-up suspected: exact ratios need the float kernel
+                    tracker.reset()
+            else:
+                blowup = tracker.verdict(self.t_end, close_digits, self.n_events > 0)
+                if blowup is not None:
+                    outcome = Outcome.BLOWUP
+                    break
+            if not t + h > t:
+                outcome = Outcome.STALLED
+                break
+            # --- events -----------------------------------------------------------------------
+            if self.n_events:
+                tp = [one]
+                for _ in range(order):
+                    tp.append(tp[-1] * tau)
+                polys = [[jet.value(g, k) * tp[k] for k in range(order + 1)] for g in ev_series]
+                crossing = self._events(t, h, polys, last_sign, steps == 0, zero_tol)
+                if crossing is not None:
+                    sigma, indices, directions, times = crossing
+                    x_ev = [jet.evaluate(c, sigma * tau) for c in jet.state]
+                    hit = EventHit(t + sigma * h, indices, directions, times, x_ev)
+                    segments.append(jet.segment(t, sigma * h, lib))
+                    t, x = hit.t, x_ev
+                    steps += 1
+                    outcome = Outcome.EVENT
+                    break
+                for j, g in enumerate(polys):
+                    end = sum(g)
+                    last_sign[j] = (end > 0) - (end < 0)
+            # --- advance ----------------------------------------------------------------------
+            seg = jet.segment(t, h, lib)
+            if self.dense or not segments:
+                segments.append(seg)
+            else:
+                segments[-1] = seg
+            x = [jet.evaluate(c, tau) for c in jet.state]
+            log2_tail = max(jet.log2(c, order) for c in jet.state) + order * log2abs(tau)
+            err += (pow2(log2_tail, one) if log2_tail > -math.inf else 0) + scale * order * ulp
+            t = self.t_end if last else t + h
+            steps += 1
+            if last:
+                outcome = Outcome.OK
+        if self.progress is not None:
+            self.progress(float(t))
+        sol = Solution(outcome=outcome, t0=self.t_start, t_final=t, state=x, n_steps=steps,
+                       dps=self.dps, prec=self.prec, order=order, tol=self.tol,
+                       outputs=self.carried, segments=segments, event=hit,
+                       error_estimate=err)
+        if outcome is Outcome.BLOWUP:
+            if blowup is None and tracker.t_star is not None:
+                blowup = (tracker.t_star, tracker.digits())
+            if blowup is not None:
+                sol.blowup_time, sol.blowup_time_digits = blowup
+        return sol
+
+    def _jet(self, x: list[Number], order: int, unit: Number | None, one: Number) -> _StepJet:
+        """Float jet in unscaled time (``unit is None``) or fixed-point jet in units of
+        ``unit``."""
+        if unit is None:
+            state, extra = self.kernel.raw(x, self.w, order, one, self.prec)
+            return _StepJet(state, extra, one, None)
+        shift, state, extra = self.fixed_kernel.raw(x, self.w, order, unit, self.prec)
+        return _StepJet(state, extra, unit, shift)
+
+    def _events(self, t: Number, h: Number, series: list[list[Number]],
+                last_sign: list[int | None], first: bool, zero_tol: Number
+                ) -> tuple[Number, tuple[int, ...], tuple[int, ...], tuple[Number, ...]] | None:
+        """First crossing in this step ``[t, t + h]``: ``(σ, indices, directions, times)`` with
+        ``σ`` the step fraction, or None. ``series`` are the event polynomials in ``σ``."""
+        found: list[tuple[Number, int, int]] = []
+        zero = h * 0
+        for j, g in enumerate(series):
+            G = g
+            idx = self.carried[j]
+            start_on = first and (
+                (self.on_surface is not None and idx in self.on_surface)
+                or (self.on_surface is None and abs(G[0]) <= zero_tol)
+            )
+            if start_on:
+                G = deflate(G, zero_tol)
+                if not G:
+                    continue
+            s0 = (G[0] > 0) - (G[0] < 0)
+            prev = last_sign[j]
+            if prev and s0 and prev != s0:  # sign flipped across the step boundary
+                found.append((zero, idx, s0))
+                continue
+            if not G[0]:  # landed exactly on the surface at the last step's end
+                continue
+            sigma = first_crossing(G)
+            if sigma is not None:
+                found.append((sigma, idx, -s0))
+        if not found:
+            return None
+        s_min = min(f[0] for f in found)
+        t_hit = t + s_min * h
+        width = self.sim_tol * max(abs(t_hit), h * 0 + 1)
+        group = sorted((f for f in found if (f[0] - s_min) * h <= width), key=lambda f: f[1])
+        return (s_min, tuple(f[1] for f in group), tuple(f[2] for f in group),
+                tuple(t + f[0] * h for f in group))
+
+
+@dataclass
+class _StepJet:
+    """One step's jets in the time unit ``unit``: backend numbers (``shift is None``) or
+    fixed-point integers ``m 2^-shift``."""
+
+    state: list[list[Any]]
+    extra: list[list[Any]]
+    unit: Number
+    shift: int | None
+
+    def log2(self, c: list[Any], k: int) -> float:
+        v = c[k]
+        if self.shift is None:
+            return log2abs(v)
+        if not v:
+            return -math.inf
+        return log2abs(self.unit * 0 + int(v)) - self.shift
+
+    def value(self, c: list[Any], k: int) -> Number:
+        v = c[k]
+        if self.shift is None:
+            return v
+        return _scale2(self.unit * 0 + int(v), -self.shift)
+
+    def evaluate(self, c: list[Any], tau: Number) -> Number:
+        """``sum_k c_k tau^k`` as a backend number (exact integer sum when ``tau == 1``)."""
+        if self.shift is None:
+            return horner(c, tau)
+        if tau == 1:
+            return _scale2(self.unit * 0 + int(sum(c)), -self.shift)
+        f = self.shift
+        tf = int((tau * (1 << f)).__round__()) if hasattr(tau, "__round__") else int(tau * 2**f)
+        acc = c[-1]
+        for v in reversed(c[:-1]):
+            acc = (acc * tf >> f) + v
+        return _scale2(self.unit * 0 + int(acc), -f)
+
+    def segment(self, t0: Number, h: Number, lib: Any) -> Segment:
+        return Segment(t0, h, self.unit, [*self.state, *self.extra], self.shift, lib)
+
+
+def _scale2(v: Number, e: int) -> Number:
+    """``v 2^e`` for a backend number ``v``."""
+    return v * (1 << e) if e >= 0 else v / (1 << -e)
