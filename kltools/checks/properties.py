@@ -108,12 +108,20 @@ class Checker:
         return Verdict(name, PROPERTIES[name].claim, status, evidence, cx)
 
     def l_star(self, traj: Trajectory, dps: int, given: object | None) -> tuple[Any, str]:
-        """L* for the tail: given, or the loss at the Newton limit of the trajectory's end."""
-        ctx = mp_context(dps)
+        """L* for the tail: given; the final loss when the flow has stopped (∇L = 0 exactly,
+        e.g. every ReLU unit dead); else the loss at the Newton limit of the trajectory's end,
+        computed at the run's final working precision so that L − L* keeps its digits."""
+        work = int(traj.info.get("working_dps", dps))
+        ctx = mp_context(work)
         if given is not None:
             return ctx.mpf(str(given)), "given"
+        if traj.grad_norms and traj.grad_norms[-1] == 0:
+            return ctx.mpf(str(traj.losses[-1])), "the flow stops: L is constant from then on"
+        if traj.outcome is Outcome.SLIDING:
+            return None, ("the flow ends on a Filippov sliding mode, where the limit is not a "
+                          "critical point of a smooth piece; pass l_star")
         chi = traj.info.get("pattern", [])
-        lp = self.newton([ctx.mpf(str(v)) for v in traj.theta], chi, dps=dps)
+        lp = self.newton([ctx.mpf(str(v)) for v in traj.theta], chi, dps=work)
         if not lp.converged:
             return None, "Newton from the end did not converge"
         return lp.loss, f"Newton limit ({lp.iterations} iterations, |grad| {_num(lp.grad_norm, 3)})"
@@ -175,7 +183,7 @@ class Checker:
                                                              for v in traj.theta]), 6)},
                             theta0, "the energy bound is violated")
 
-    def lojasiewicz(self, theta0: Sequence[object] | None = None, *, t_end: object = 50,
+    def lojasiewicz(self, theta0: Sequence[object] | None = None, *, t_end: object = 30,
                     dps: int = 30, exponent: object | None = None,
                     l_star: object | None = None) -> Verdict:
         traj = self.flow(theta0, t_end, dps)
@@ -184,10 +192,12 @@ class Checker:
         ls, how = self.l_star(traj, dps, l_star)
         if ls is None:
             return self.verdict("lojasiewicz", Status.INCONCLUSIVE, {"reason": how})
-        gap = [_log10(_mp(v, dps) - ls) for v in traj.losses]
+        work = int(traj.info.get("working_dps", dps))
+        floor = -(work - 10) + _log10(max(1.0, abs(_f(ls))))  # L − L* below this is rounding
+        gap = [_log10(_mp(v, work) - ls) for v in traj.losses]
         grad = [_log10(g) for g in traj.grad_norms]
         pts = [(a, b) for a, b in zip(gap, grad, strict=True)
-               if math.isfinite(a) and math.isfinite(b) and a < gap[0] - 2]
+               if math.isfinite(a) and math.isfinite(b) and floor < a < gap[0] - 2]
         if len(pts) < 5 or pts[0][0] - pts[-1][0] < 3:
             return self.verdict("lojasiewicz", Status.INCONCLUSIVE, {
                 "reason": "the tail spans fewer than 3 decades of L - L*; raise t_end",
@@ -432,7 +442,7 @@ PROPERTIES: dict[str, _Spec] = {
                     Checker.energy),
     "no-blowup": _Spec("no-blowup", "no blow-up up to the horizon, and ‖θ(t) − θ(0)‖ ≤ "
                        "√(s·t·(L(θ0) − L(θ(t))))", "10", Checker.no_blowup),
-    "lojasiewicz": _Spec("lojasiewicz", "|L − L*|^a ≤ C‖∇L‖ along the tail of the flow", "50",
+    "lojasiewicz": _Spec("lojasiewicz", "|L − L*|^a ≤ C‖∇L‖ along the tail of the flow", "30",
                          Checker.lojasiewicz),
     "linear-convergence": _Spec("linear-convergence", "log(L − L*) is asymptotically linear in "
                                 "t, at a rate ≥ (2s/n)·min R (square loss)", "30",

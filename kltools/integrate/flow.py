@@ -47,6 +47,7 @@ from kltools.integrate.trajectory import FlowEvent, Outcome, Trajectory
 from kltools.spec.problem import Problem
 from kltools.symbolic.derivation import Derivation, derive
 from kltools.symbolic.kinks import KinkConvention
+from kltools.symbolic.reverse import reverse_gradient
 
 __all__ = ["BOOST_DECADES", "FlowSystem", "integrate", "provenance"]
 
@@ -86,10 +87,10 @@ class FlowSystem:
 
     @staticmethod
     def _monitor(flow: Sequence[sp.Expr]) -> sp.Expr:
-        square = sp.Add(*[f**2 for f in flow])
-        if square == 0:  # e.g. a sliding field that vanishes identically: nothing to monitor
-            return sp.Integer(1)
-        return sp.log(square) / (2 * sp.log(10)) - _TAU
+        # c·‖F‖² − 1 with the runtime constant c = 10^(−2τ): zero when ‖F‖ = 10^τ. A polynomial
+        # in the state (not log‖F‖, whose series has the complex zeros of ‖F‖² as singularities
+        # and would limit the step); it is left out of the step-size control.
+        return _TAU * sp.Add(*[f**2 for f in flow]) - 1
 
     @property
     def loss_index(self) -> int:
@@ -116,20 +117,37 @@ class FlowSystem:
         if k in self._sliding_cache:
             return self._sliding_cache[k]
         d = self.d
-        chi_k = d.switches[k].symbol
-        F = d.flow_exprs
-        S = d.surface_exprs[k]
-        grad_s = [sp.diff(S, p) for p in d.parameters]
-        F0 = [f.subs(chi_k, 0) for f in F]
-        F1 = [f.subs(chi_k, 1) for f in F]
-        g0 = sp.Add(*[a * b for a, b in zip(grad_s, F0, strict=True)]).subs(chi_k, 0)
-        g1 = sp.Add(*[a * b for a, b in zip(grad_s, F1, strict=True)]).subs(chi_k, 0)
-        alpha = g0 / (g0 - g1)
-        Fa = [sp.cancel(f0 + alpha * (f1 - f0)) for f0, f1 in zip(F0, F1, strict=True)]
-        surfaces = [e.subs(chi_k, 0) if j != k else sp.Integer(1)
-                    for j, e in enumerate(d.surface_exprs)]
-        outs = [*Fa, d.loss_expr.subs(chi_k, 0), *surfaces, self._monitor(Fa), alpha, 1 - alpha]
-        prog = program_from_sympy(outs, d.parameters, [*d.switch_symbols, _TAU], cse=True)
+        chi = d.switches[k].symbol
+        # Two copies (χ_k = 0 and χ_k = 1) of the blocks that depend on χ_k; the rest is shared,
+        # so the sliding program stays the size of the smooth one (CSE form, no expansion).
+        ren0: dict[sp.Basic, sp.Basic] = {chi: sp.Integer(0)}
+        ren1: dict[sp.Basic, sp.Basic] = {chi: sp.Integer(1)}
+        blocks: list[tuple[sp.Symbol, sp.Expr]] = []
+        for sym, e in d.blocks:
+            if e.free_symbols & ren0.keys():
+                s0 = sp.Symbol(f"{sym.name}_k0", real=True)
+                s1 = sp.Symbol(f"{sym.name}_k1", real=True)
+                blocks += [(s0, e.xreplace(ren0)), (s1, e.xreplace(ren1))]
+                ren0[sym], ren1[sym] = s0, s1
+            else:
+                blocks.append((sym, e))
+        scale = d.flow_scale
+        F0 = [(-scale * g).xreplace(ren0) for g in d.gradient]
+        F1 = [(-scale * g).xreplace(ren1) for g in d.gradient]
+        # ∇s_k by reverse mode over the forward blocks (s_k does not depend on χ_k itself).
+        adj, grad_s = reverse_gradient(d.forward, d.switches[k].surface, d.parameters,
+                                       prefix=f"s{k}_")
+        blocks += adj
+        g0 = sp.Add(*[a * b for a, b in zip(grad_s, F0, strict=True)])
+        g1 = sp.Add(*[a * b for a, b in zip(grad_s, F1, strict=True)])
+        a0, a1, al = (sp.Symbol(f"_slide{k}_{n}", real=True) for n in ("g0", "g1", "alpha"))
+        blocks += [(a0, g0), (a1, g1), (al, a0 / (a0 - a1))]
+        Fa = [f0 + al * (f1 - f0) for f0, f1 in zip(F0, F1, strict=True)]
+        surfaces = [w.surface.xreplace(ren0) if j != k else sp.Integer(1)
+                    for j, w in enumerate(d.switches)]
+        outs = [*Fa, d.loss.xreplace(ren0), *surfaces, self._monitor(Fa), al, 1 - al]
+        prog = program_from_sympy(outs, d.parameters, [*d.switch_symbols, _TAU], cse=False,
+                                  blocks=blocks)
         self._sliding_cache[k] = prog
         return prog
 
@@ -313,13 +331,15 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
             break
         if tau is None or not adaptive:
             tau = _decade(norm) - BOOST_DECADES
+        scale_c = Fraction(10) ** (-2 * tau)
         events = [j for j in system.surface_indices if j - n - 1 != mode.sliding]
         if adaptive and work - dps < MAX_BOOST_DIGITS:
             events.append(system.monitor_index)
         if mode.sliding is not None:
             events += [system.monitor_index + 1, system.monitor_index + 2]
-        sol = taylor_solve(prog, x, t, t_end, dps=work, switches=[*mode.chi, tau],
+        sol = taylor_solve(prog, x, t, t_end, dps=work, switches=[*mode.chi, scale_c],
                            event_outputs=events, track_outputs=[system.loss_index],
+                           uncontrolled=[system.monitor_index],
                            on_surface=on_surface, max_steps=max(1, max_steps - steps),
                            wall_time=remaining_time, progress=progress)
         pieces.append(sol)

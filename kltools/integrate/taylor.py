@@ -301,6 +301,7 @@ def taylor_solve(
     n_state: int | None = None,
     event_outputs: Sequence[int] = (),
     track_outputs: Sequence[int] = (),
+    uncontrolled: Sequence[int] = (),
     on_surface: Sequence[int] | None = None,
     tol: object | None = None,
     simultaneous_tol: object | None = None,
@@ -334,6 +335,9 @@ def taylor_solve(
         deflated (``G(τ)/τ^m`` for the ``m`` leading negligible coefficients), so it fires only
         on a genuine sign change after leaving the surface. An event function that stays on its
         surface (all coefficients negligible) never fires.
+    uncontrolled
+        Event outputs left out of the step-size norm (e.g. a precision monitor whose exact
+        crossing time does not matter and whose scale would only shrink the steps).
     track_outputs
         Further absolute output indices whose Taylor polynomials the segments carry (e.g. the
         loss), readable with ``solution(t, outputs=True)``.
@@ -390,7 +394,9 @@ def taylor_solve(
                    w=w, t=t_start, t_start=t_start, t_end=t_stop, tol=tol_n, sim_tol=sim_tol,
                    n_events=len(events), carried=carried, max_steps=max_steps,
                    wall_time=wall_time, progress=progress, dense=dense,
-                   on_surface=None if on_surface is None else set(on_surface))
+                   on_surface=None if on_surface is None else set(on_surface),
+                   controlled=tuple(i for i, j in enumerate(carried)
+                                    if j not in set(uncontrolled)))
         return run.solve()
 
 
@@ -417,6 +423,7 @@ class _Run:
     progress: Callable[[float], None] | None
     dense: bool
     on_surface: set[int] | None
+    controlled: tuple[int, ...] = ()
 
     def solve(self) -> Solution:
         one = self.t * 0 + 1
@@ -459,7 +466,8 @@ class _Run:
             ev_series = jet.extra[: self.n_events]
             log2_tau = math.inf
             for m in (order - 1, order):
-                lm = max(jet.log2(c, m) for c in (*jet.state, *jet.extra))
+                lm = max(jet.log2(c, m)
+                         for c in (*jet.state, *(jet.extra[i] for i in self.controlled)))
                 if jet.shift is not None:
                     # Below one fixed-point unit a coefficient is unknown, not zero: growth of
                     # the step is then limited to (δ 2^shift)^(1/m) per step.
