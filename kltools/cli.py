@@ -332,6 +332,56 @@ def exponent(expr: str, variables: str, at: str | None, method: str, seed: int,
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.to_text())
 
 
+@main.command("sweep")
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--n", "n", required=True, type=int, help="Initialisations 0..N-1.")
+@click.option("--property", "prop", default=None, help="Check this property at each (see check).")
+@click.option("--integrate", "integrate_", is_flag=True, help="Integrate the flow from each.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="JSON-lines results file; rerun with it to resume.")
+@click.option("--workers", default=None, type=int,
+              help="Local processes [default: CPU count; 0: this process].")
+@click.option("--scheduler", default=None, help="dask.distributed address tcp://HOST:PORT.")
+@click.option("--t-end", "t_end", default=None, help="Horizon [default: the property's; 10].")
+@click.option("--dps", default=30, show_default=True, type=int)
+@click.option("--seed", default=0, show_default=True, type=int,
+              help="Root of numpy SeedSequence(seed).spawn(N).")
+@click.option("--exponent", default=None, help="Exponent for --property lojasiewicz.")
+@click.option("--eta", default=None, help="Step for --property gd-vs-flow.")
+@click.option("--plot", default=None, type=click.Path(dir_okay=False),
+              help="Write a PNG of verdicts, rates and exponents.")
+@click.option("--json", "as_json", is_flag=True, help="Summary as JSON on stdout.")
+@handle_errors
+def sweep_command(spec: str, n: int, prop: str | None, integrate_: bool, out: str,
+                  workers: int | None, scheduler: str | None, t_end: str | None, dps: int,
+                  seed: int, exponent: str | None, eta: str | None, plot: str | None,
+                  as_json: bool) -> None:
+    """Run N seeded initialisations of SPEC in parallel, appending results to --out as they
+    finish. Exit code 0 when every run holds (or --integrate), 1 when one is refuted, 3 when one
+    is inconclusive, 2 for bad input, an --out of another sweep or an unreachable scheduler."""
+    import json
+
+    from tqdm import tqdm
+
+    from kltools.sweep import sweep as run_sweep
+
+    bar = tqdm(total=n, desc="sweep", unit="run", file=sys.stderr, delay=1.0, leave=False)
+
+    def progress(done: int, _total: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        result = run_sweep(spec, n, out=out, prop=prop, integrate=integrate_, workers=workers,
+                           scheduler=scheduler, t_end=t_end, dps=dps, seed=seed,
+                           exponent=exponent, eta=eta, progress=progress,
+                           log=lambda msg: click.echo(f"kltools: {msg}", err=True))
+    finally:
+        bar.close()
+    if plot:
+        result.plot(plot)
+    click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text())
+    sys.exit(result.exit_code)
+
 def _identities(d: Any) -> list[Any]:
     from kltools.symbolic.identities import balancedness, energy_identity, euler_identity
 

@@ -1,0 +1,303 @@
+"""`kltools sweep`: resumable, identical on every executor, honest summaries, clear errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from kltools._sweep_store import ResultFile
+from kltools.cli import main
+from kltools.sweep import (
+    clopper_pearson,
+    comparable,
+    init_from_seed,
+    load_results,
+    sweep,
+    upper_bound,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+RELU = ROOT / "examples" / "relu_two_layer.toml"
+# L = -x^4 + x^2/1000, seeded inits of scale 1/5: about half blow up before t = 10.
+BLOWUP_SPEC = """\
+[objective]
+expr = "-x**4 + x**2/1000"
+vars = ["x"]
+[init]
+seed = 0
+scale = "0.2"
+"""
+
+
+@pytest.fixture
+def blowup_spec(tmp_path: Path) -> Path:
+    p = tmp_path / "quartic.toml"
+    p.write_text(BLOWUP_SPEC)
+    return p
+
+
+def run_cli(*args: str) -> object:
+    return CliRunner().invoke(main, list(args))
+
+
+def same_results(a: Path, b: Path) -> None:
+    ha, la = load_results(a)
+    hb, lb = load_results(b)
+    assert ha["spec_sha256"] == hb["spec_sha256"] and ha["options"] == hb["options"]
+    assert [r["index"] for r in la] == [r["index"] for r in lb]
+    assert [comparable(r) for r in la] == [comparable(r) for r in lb]
+
+
+def test_inits_are_the_children_of_one_seed_sequence() -> None:
+    children = np.random.SeedSequence(11).spawn(4)
+    for i, child in enumerate(children):
+        g = np.random.default_rng(child).standard_normal(3)
+        expected = tuple(Fraction(1, 2) * Fraction(f"{v:.12g}") for v in g)
+        got = init_from_seed(3, 11, i, "1/2")
+        assert tuple(Fraction(str(v)) for v in got) == expected
+    assert init_from_seed(3, 11, 2) == init_from_seed(3, 11, 2)
+    assert init_from_seed(3, 11, 2) != init_from_seed(3, 12, 2)
+
+
+def test_blowup_fraction_equals_the_closed_form_threshold(blowup_spec: Path,
+                                                          tmp_path: Path) -> None:
+    # x' = 4x^3 - a x with a = 1/500: v = 1/x^2 solves v' = 2a v - 8, so the flow blows up at
+    # t* = ln((4/a) / (4/a - 1/x0^2)) / (2a), before T exactly when x0^2 > a / (4 (1 - e^{-2aT})).
+    n, t_end = 14, 10
+    res = sweep(blowup_spec, n, out=tmp_path / "r.jsonl", prop="no-blowup", t_end=t_end,
+                workers=0)
+    mp = mpmath.MPContext()
+    mp.dps = 40
+    a = mp.mpf(1) / 500
+    threshold2 = a / (4 * (1 - mp.exp(-2 * a * t_end)))
+    _, lines = load_results(res.path)
+    x0s = [mp.mpf(Fraction(r["init"][0]).numerator) / Fraction(r["init"][0]).denominator
+           for r in lines]
+    expected = [x0 ** 2 > threshold2 for x0 in x0s]
+    assert 0 < sum(expected) < n  # both kinds occur among these seeds
+    assert [r["verdict"] == "refuted" for r in lines] == expected
+    assert [r["outcome"] == "blowup" for r in lines] == expected
+    assert [r["verdict"] for r in lines] == [r["verdict"] for r in res.lines]
+    for r, x0 in zip(lines, x0s, strict=True):
+        if r["outcome"] == "blowup":
+            t_star = mp.log((4 / a) / (4 / a - 1 / x0 ** 2)) / (2 * a)
+            assert abs(mp.mpf(r["figures"]["blowup_time"]) / t_star - 1) < 1e-20
+    s = res.summary
+    k = n - sum(expected)
+    assert s["holds"]["count"] == k and s["holds"]["fraction"] == k / n
+    assert s["holds"]["ci95"] == list(clopper_pearson(k, n))
+    assert s["verdicts"] == {"holds": k, "refuted": n - k, "inconclusive": 0}
+    assert res.exit_code == 1  # counter-examples were found
+    assert "simultaneous" not in s  # a smooth objective has no kinks
+
+
+def test_binomial_bounds_match_their_closed_forms() -> None:
+    for n in (1, 7, 100, 3000):
+        assert upper_bound(0, n) == pytest.approx(1 - 0.05 ** (1 / n), rel=1e-9)
+        assert upper_bound(0, n) < 3 / n  # the rule of three is conservative
+        assert clopper_pearson(n, n)[0] == pytest.approx(0.025 ** (1 / n), rel=1e-9)
+    lo, hi = clopper_pearson(5, 10)
+    assert (lo, hi) == pytest.approx((0.187086, 0.812914), abs=1e-6)
+
+
+def test_resume_after_truncation_runs_only_the_missing(tmp_path: Path) -> None:
+    full, cut = tmp_path / "full.jsonl", tmp_path / "cut.jsonl"
+    ref = sweep(RELU, 6, out=full, integrate=True, t_end=2, workers=0)
+    assert (ref.ran, ref.skipped) == (6, 0)
+    # An interrupted sweep: the header, 3 finished lines (in completion order 5, 0, 3) and half
+    # of a fourth line cut by the kill.
+    text = full.read_text().splitlines(keepends=True)
+    cut.write_text(text[0] + text[6] + text[1] + text[4] + text[2][: len(text[2]) // 2])
+    again = sweep(RELU, 6, out=cut, integrate=True, t_end=2, workers=0)
+    assert (again.ran, again.skipped) == (3, 3)
+    _, lines = load_results(cut)
+    raw = cut.read_text().splitlines()
+    assert len(raw) == 7 and all(json.loads(r) for r in raw)  # the partial line was dropped
+    assert sorted(r["index"] for r in lines) == list(range(6))
+    same_results(full, cut)
+    done = sweep(RELU, 6, out=cut, integrate=True, t_end=2, workers=0)
+    assert (done.ran, done.skipped) == (0, 6) and done.summary == again.summary
+    more = sweep(RELU, 8, out=cut, integrate=True, t_end=2, workers=0)  # extends the sweep
+    assert (more.ran, more.skipped) == (2, 6) and more.summary["done"] == 8
+
+
+def test_a_killed_sweep_loses_only_the_run_in_flight(tmp_path: Path) -> None:
+    n, out, ref = 10, tmp_path / "killed.jsonl", tmp_path / "ref.jsonl"
+    cmd = [sys.executable, "-m", "kltools.cli", "sweep", str(RELU), "--n", str(n),
+           "--integrate", "--t-end", "2", "--workers", "0", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and len(out.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = {r["index"] for r in load_results(out)[1]}
+    assert 3 <= len(before) < n  # killed part-way, with every finished run on disk
+    res = sweep(RELU, n, out=out, integrate=True, t_end=2, workers=0)
+    assert (res.ran, res.skipped) == (n - len(before), len(before))
+    sweep(RELU, n, out=ref, integrate=True, t_end=2, workers=0)
+    same_results(ref, out)
+
+
+def test_same_results_in_process_in_a_pool_and_on_a_dask_cluster(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    a, b, c = (tmp_path / f"{k}.jsonl" for k in ("inproc", "pool", "dask"))
+    kw = {"prop": "codim2", "t_end": 2}
+    ra = sweep(RELU, 6, out=a, workers=0, **kw)
+    sweep(RELU, 6, out=b, workers=2, **kw)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        rc = sweep(RELU, 6, out=c, scheduler=cluster.scheduler_address, **kw)
+    assert rc.executor.startswith("dask tcp://127.0.0.1:")
+    same_results(a, b)
+    same_results(a, c)
+    # ReLU kink surfaces are crossed one at a time: 0 simultaneous, bounded by the rule of three.
+    sim = ra.summary["simultaneous"]
+    assert sim["runs_with_simultaneous"] == 0 and sim["runs"] == 6
+    assert sim["upper95"] == pytest.approx(1 - 0.05 ** (1 / 6)) and sim["rule_of_three"] == 0.5
+    assert ra.summary["verdicts"]["holds"] == 6 and ra.exit_code == 0
+
+
+@pytest.mark.slow
+def test_same_results_on_a_multiprocess_dask_cluster(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("distributed")
+    a, c = tmp_path / "a.jsonl", tmp_path / "c.jsonl"
+    sweep(RELU, 4, out=a, workers=0, integrate=True, t_end=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        sweep(RELU, 4, out=c, scheduler=cluster.scheduler_address, integrate=True, t_end=2)
+    same_results(a, c)
+
+
+def test_an_out_of_another_spec_or_options_is_refused(tmp_path: Path,
+                                                     blowup_spec: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    assert run_cli("sweep", str(RELU), "--n", "2", "--integrate", "--t-end", "1",
+                   "--workers", "0", "--out", str(out)).exit_code == 0
+    before = out.read_text()
+    r = run_cli("sweep", str(blowup_spec), "--n", "2", "--integrate", "--t-end", "1",
+                "--workers", "0", "--out", str(out))
+    assert r.exit_code == 2
+    assert "different sweep" in r.stderr and "spec relu_two_layer" in r.stderr
+    r = run_cli("sweep", str(RELU), "--n", "2", "--integrate", "--t-end", "2", "--workers", "0",
+                "--out", str(out))
+    assert r.exit_code == 2 and "t_end '1' vs '2'" in r.stderr
+    r = run_cli("sweep", str(RELU), "--n", "2", "--property", "codim2", "--t-end", "1",
+                "--workers", "0", "--out", str(out))
+    assert r.exit_code == 2 and "mode" in r.stderr
+    assert out.read_text() == before  # nothing mixed in
+    other = tmp_path / "notes.txt"
+    other.write_text("my notes\n")
+    r = run_cli("sweep", str(RELU), "--n", "1", "--integrate", "--out", str(other))
+    assert r.exit_code == 2 and "not a kltools sweep file" in r.stderr
+    assert other.read_text() == "my notes\n"
+
+
+def test_a_second_writer_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    sweep(RELU, 1, out=out, integrate=True, t_end=1, workers=0)
+    held = ResultFile.open(out, load_results(out)[0])
+    try:
+        r = run_cli("sweep", str(RELU), "--n", "2", "--integrate", "--t-end", "1",
+                    "--workers", "0", "--out", str(out))
+        assert r.exit_code == 2 and "another kltools sweep is writing" in r.stderr
+    finally:
+        held.close()
+
+
+def test_an_unreachable_scheduler_fails_fast_with_one_message(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "r.jsonl"
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "kltools.cli", "sweep", str(RELU), "--n", "2",
+                           "--integrate", "--out", str(out), "--scheduler",
+                           f"tcp://127.0.0.1:{port}"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "KLTOOLS_DEBUG": ""})
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 2, proc.stderr
+    assert elapsed < 10
+    msg = proc.stderr.strip().splitlines()
+    assert len(msg) == 1 and "cannot reach a dask scheduler" in msg[0] and str(port) in msg[0]
+    assert proc.stdout == "" and not out.exists()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--n", "0", "--integrate"], "--n must be a positive integer"),
+    (["--n", "2", "--property", "no-such"], "unknown property 'no-such'"),
+    (["--n", "2"], "exactly one of --property NAME and --integrate"),
+    (["--n", "2", "--integrate", "--property", "energy"], "exactly one of"),
+    (["--n", "2", "--integrate", "--t-end", "-1"], "--t-end must be positive"),
+    (["--n", "2", "--integrate", "--dps", "5"], "10..10000"),
+    (["--n", "2", "--integrate", "--workers", "-1"], "--workers must be >= 0"),
+    (["--n", "2", "--property", "energy", "--exponent", "1/2"], "goes with --property"),
+])
+def test_bad_input_exits_2(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "r.jsonl"
+    r = run_cli("sweep", str(RELU), *args, "--out", str(out))
+    assert r.exit_code == 2 and message in r.stderr
+    assert not out.exists()
+
+
+def test_a_property_that_does_not_apply_is_refused_before_any_run(tmp_path: Path,
+                                                                  blowup_spec: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    for prop, why in (("codim2", "has none"), ("conservation", "raw objective")):
+        start = time.monotonic()
+        r = run_cli("sweep", str(blowup_spec), "--n", "1000", "--property", prop,
+                    "--out", str(out))
+        assert r.exit_code == 2 and why in r.stderr
+        assert time.monotonic() - start < 5 and not out.exists()
+
+
+def test_cli_json_summary_and_plot(tmp_path: Path, blowup_spec: Path) -> None:
+    out, png = tmp_path / "r.jsonl", tmp_path / "h.png"
+    r = run_cli("sweep", str(blowup_spec), "--n", "5", "--integrate", "--workers", "0",
+                "--out", str(out), "--json", "--plot", str(png))
+    assert r.exit_code == 0, r.output
+    s = json.loads(r.stdout)
+    assert s["done"] == 5 and s["ran"] == 5 and s["mode"] == "integrate"
+    assert sum(v["count"] for v in s["outcomes"].values()) == 5
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    header = json.loads(out.read_text().splitlines()[0])
+    assert header["options"] == {"t_end": "10", "dps": 30, "seed": 0, "scale": "1/5"}
+    assert {"kltools", "mpmath", "numpy"} <= set(header["versions"])
+    line = json.loads(out.read_text().splitlines()[1])
+    assert {"index", "seed", "init", "outcome", "verdict", "figures"} <= set(line)
+    assert {"rate", "exponent", "loss", "digits", "events", "wall_time"} <= set(line["figures"])
+    assert math.isfinite(float(Fraction(line["init"][0])))
+
+
+def test_a_run_that_stops_on_an_intersection_of_kinks_counts_as_simultaneous(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kltools.integrate.flow as flow
+    from kltools.errors import IntegrationError
+
+    def stops(*_a: object, **_k: object) -> None:
+        raise IntegrationError("at t = 0.5 the flow slides on the intersection of 2 kink "
+                               "surfaces (codimension >= 2), which kltools does not integrate")
+
+    monkeypatch.setattr(flow, "integrate", stops)
+    res = sweep(RELU, 3, out=tmp_path / "r.jsonl", integrate=True, t_end=1, workers=0)
+    _, lines = load_results(res.path)
+    assert all(r["outcome"] == "error" and "codimension" in r["error"] for r in lines)
+    sim = res.summary["simultaneous"]
+    assert sim["runs_with_simultaneous"] == 3 and sim["upper95"] == 1.0
+    assert res.summary["n_errors"] == 3 and res.summary["outcomes"]["error"]["count"] == 3
