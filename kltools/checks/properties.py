@@ -118,13 +118,32 @@ class Checker:
         if traj.grad_norms and traj.grad_norms[-1] == 0:
             return ctx.mpf(str(traj.losses[-1])), "the flow stops: L is constant from then on"
         if traj.outcome is Outcome.SLIDING:
-            return None, ("the flow ends on a Filippov sliding mode, where the limit is not a "
-                          "critical point of a smooth piece; pass l_star")
+            # The limit is not a critical point of a smooth piece (Newton does not apply), but
+            # the Filippov flow still decreases L: Aitken's Δ² on L at three equally spaced late
+            # times is exact for a geometric tail and says so when the tail is not geometric.
+            T = ctx.mpf(str(traj.t))
+            pts = [T * ctx.mpf(k) / 10 for k in (8, 9, 10)]
+            vals = [self._loss_at(traj, tq, work) for tq in pts]
+            d1, d2 = vals[2] - vals[1], vals[1] - vals[0]
+            if d2 == 0 or d1 == d2 or not 0 < d1 / d2 < 1:
+                return None, "the flow ends sliding and its loss tail is not geometric"
+            est = vals[2] - d1 * d1 / (d1 - d2)
+            return est, "Aitken extrapolation of the sliding tail (ratio " \
+                f"{_f(d1 / d2):.4g} per T/10)"
         chi = traj.info.get("pattern", [])
         lp = self.newton([ctx.mpf(str(v)) for v in traj.theta], chi, dps=work)
         if not lp.converged:
             return None, "Newton from the end did not converge"
         return lp.loss, f"Newton limit ({lp.iterations} iterations, |grad| {_num(lp.grad_norm, 3)})"
+
+    def _loss_at(self, traj: Trajectory, t: Any, dps: int) -> Any:
+        ctx = mp_context(dps)
+        ev = self.system.ev
+        state = [ctx.mpf(str(v)) for v in traj(t)]
+        from kltools.symbolic.kinks import KinkConvention
+
+        chi = ev.pattern(state, KinkConvention.RIGHT, dps) if self.system.m else ()
+        return ctx.mpf(str(ev.loss(state, chi, dps=dps)))
 
     # -- properties ----------------------------------------------------------------------------
     def energy(self, theta0: Sequence[object] | None = None, *, t_end: object = 2,
