@@ -307,7 +307,7 @@ def laws(spec: str, degree: int, n_points: int, seed: int, no_prove: bool,
 
 @main.command()
 @click.argument("expr")
-@click.option("--vars", "variables", required=True, help="Comma-separated variables, e.g. x,y.")
+@click.option("--vars", "variables", default=None, help="Comma-separated variables, e.g. x,y.")
 @click.option("--at", default=None,
               help="The critical point, comma-separated exact numbers (e.g. 2,1/2); default: the "
                    "origin.")
@@ -316,15 +316,37 @@ def laws(spec: str, degree: int, n_points: int, seed: int, no_prove: bool,
                    "newton-polygon or numeric.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the numerical estimate's sampling.")
+@click.option("--at-end", "at_end", is_flag=True,
+              help="EXPR is a SPEC file: analyse the limit of its flow (needs --t-end).")
+@click.option("--t-end", "t_end", default=None, help="Horizon of the flow for --at-end.")
+@click.option("--dps", default=30, show_default=True, type=int, help="Digits for --at-end.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @handle_errors
-def exponent(expr: str, variables: str, at: str | None, method: str, seed: int,
-             as_json: bool) -> None:
+def exponent(expr: str, variables: str | None, at: str | None, method: str, seed: int,
+             at_end: bool, t_end: str | None, dps: int, as_json: bool) -> None:
     """The Łojasiewicz exponent of EXPR at a critical point: exact with the method that proves
     it, or a numerical interval. Exit code 0 on success, 2 for a bad expression, a point that is
     not critical, or a method whose hypotheses fail."""
     import json
 
+    from kltools.errors import SpecError
+
+    if at_end:
+        if t_end is None:
+            raise SpecError("--at-end integrates the flow of the spec: give --t-end", "--t-end")
+        if at is not None or variables is not None:
+            raise SpecError("--at-end takes a SPEC file, not --vars/--at", "--at-end")
+        from kltools.analysis.at_end import exponent_at_end
+
+        data = exponent_at_end(_load(expr), t_end=t_end, dps=dps)
+        if as_json:
+            click.echo(json.dumps(data, indent=2))
+        else:
+            for k, v in data.items():
+                click.echo(f"{k:>15}: {v}")
+        return
+    if variables is None:
+        raise SpecError("give the variables of EXPR, e.g. --vars x,y", "--vars")
     from kltools.analysis import lojasiewicz_exponent
 
     result = lojasiewicz_exponent(expr, at, variables=variables, method=method,
