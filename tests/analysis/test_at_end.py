@@ -42,3 +42,11 @@ def test_cli_at_end_needs_a_horizon_and_prints_json() -> None:
                                "--t-end", "40", "--json"])
     assert res.exit_code == 0
     assert json.loads(res.output)["exponent"] == "1/2"
+
+
+def test_limit_of_a_two_layer_relu_flow_is_certified() -> None:
+    out = exponent_at_end(load_problem(EXAMPLES / "relu_l2_single.toml"), t_end=60)
+    cp = out["critical_point"]
+    assert cp["certified"] is True and cp["method"] == "krawczyk"
+    assert cp["classification"] == "minimum" and cp["kernel_dimension"] == 0
+    assert out["exponent"] == "1/2"
