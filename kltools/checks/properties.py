@@ -139,6 +139,24 @@ class Checker:
             return None, "Newton from the end did not converge"
         return lp.loss, f"Newton limit ({lp.iterations} iterations, |grad| {_num(lp.grad_norm, 3)})"
 
+    def _laws(self) -> list[tuple[str, sp.Expr]]:
+        """The conservation laws to check: those :func:`kltools.symbolic.laws.conservation_laws`
+        finds (degree ≤ 2, every law of the architecture when ``complete``), else the candidate
+        balancedness laws (unsupported activations such as tanh, where they fail)."""
+        from kltools.errors import DerivationError
+        from kltools.symbolic.laws import conservation_laws
+
+        d = self.d
+        by_name = {str(p): p for p in d.parameters}
+        try:
+            found = conservation_laws(self.problem, 2, prove=False)
+        except DerivationError:
+            found = None
+        if found is not None and found.laws:
+            return [(f"law[{i}]: {h}", h.xreplace({s: by_name[str(s)] for s in h.free_symbols}))
+                    for i, h in enumerate(found.laws, start=1)]
+        return [(name, h) for name, _, h in balancedness_laws(d)]
+
     def _loss_at(self, traj: Trajectory, t: Any, dps: int) -> Any:
         ctx = mp_context(dps)
         ev = self.system.ev
@@ -345,7 +363,7 @@ class Checker:
             raise NotApplicableError("conservation laws here are the balancedness laws of network "
                                 "units; this spec is a raw objective")
         d = self.d
-        funcs = [(name, h) for name, _, h in balancedness_laws(d)]
+        funcs = self._laws()
         prog = program_from_sympy([f for _, f in funcs], d.parameters, (), cse=True)
         f = compile_program(prog, "mpmath", dps)
         traj = self.flow(theta0, t_end, dps)
@@ -481,8 +499,9 @@ PROPERTIES: dict[str, _Spec] = {
                                 Checker.linear_convergence),
     "rayleigh-identity": _Spec("rayleigh-identity", "L(t) = L(0)·exp(−(2s/n)∫₀ᵗR(θ(τ))dτ), "
                                "R = rᵀKr/rᵀr", "2", Checker.rayleigh_identity),
-    "conservation": _Spec("conservation", "the balancedness laws ‖in‖² − k‖out‖² are constant "
-                          "along the flow", "2", Checker.conservation),
+    "conservation": _Spec("conservation", "the conservation laws of the architecture (found by "
+                          "kltools laws; else the balancedness laws ‖in‖² − k‖out‖²) are "
+                          "constant along the flow", "2", Checker.conservation),
     "directional-convergence": _Spec(
         "directional-convergence", "after perfect classification the smoothed margin is "
         "non-decreasing, θ/‖θ‖ settles and cos∠(θ, −∇L) → 1", "1e6",
