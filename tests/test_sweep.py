@@ -155,7 +155,7 @@ def test_a_killed_sweep_loses_only_the_run_in_flight(tmp_path: Path) -> None:
 
 
 def test_same_results_in_process_in_a_pool_and_on_a_dask_cluster(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a test dependency: a missing one must fail, not skip
     a, b, c = (tmp_path / f"{k}.jsonl" for k in ("inproc", "pool", "dask"))
     kw = {"prop": "codim2", "t_end": 2}
     ra = sweep(RELU, 6, out=a, workers=0, **kw)
@@ -176,7 +176,7 @@ def test_same_results_in_process_in_a_pool_and_on_a_dask_cluster(tmp_path: Path)
 
 @pytest.mark.slow
 def test_same_results_on_a_multiprocess_dask_cluster(tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
+    import distributed  # a test dependency: a missing one must fail, not skip
     a, c = tmp_path / "a.jsonl", tmp_path / "c.jsonl"
     sweep(RELU, 4, out=a, workers=0, integrate=True, t_end=2)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
