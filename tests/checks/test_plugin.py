@@ -19,7 +19,7 @@ def readme_example() -> str:
 
 def test_readme_user_example_passes_through_the_plugin(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=readme_example())
-    result = pytester.runpytest("--kltools-examples", "2", "-m", "kltools", "-p",
+    result = pytester.runpytest_subprocess("--kltools-examples", "2", "-m", "kltools", "-p",
                                 "no:cacheprovider")
     result.assert_outcomes(passed=1)
 
@@ -33,7 +33,7 @@ def test_plugin_options_and_fixtures(pytester: pytest.Pytester) -> None:
             traj = kltools_integrate(p, ["1"], 1)
             assert traj.dps == 45
     """)
-    result = pytester.runpytest("--kltools-dps", "45", "--kltools-examples", "3")
+    result = pytester.runpytest_subprocess("--kltools-dps", "45", "--kltools-examples", "3")
     result.assert_outcomes(passed=1)
 
 
@@ -47,7 +47,7 @@ def test_a_failing_helper_shows_the_counterexample(pytester: pytest.Pytester) ->
                              '[init]\\ntheta = ["1/2"]\\n')
             assert_no_blowup(p, examples=kltools_examples, t_end=1)
     """)
-    result = pytester.runpytest("--kltools-examples", "1")
+    result = pytester.runpytest_subprocess("--kltools-examples", "1")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no-blowup: refuted*", "*blow-up at t* = 0.5*",
                                  "*init = ?'1/2'?*"])
@@ -55,6 +55,6 @@ def test_a_failing_helper_shows_the_counterexample(pytester: pytest.Pytester) ->
 
 def test_bad_plugin_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_x="def test_x(kltools_dps):\n    pass\n")
-    result = pytester.runpytest("--kltools-dps", "3")
+    result = pytester.runpytest_subprocess("--kltools-dps", "3")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["*--kltools-dps 3*"])
