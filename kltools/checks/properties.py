@@ -137,6 +137,10 @@ class Checker:
         lp = self.newton([ctx.mpf(str(v)) for v in traj.theta], chi, dps=work)
         if not lp.converged:
             return None, "Newton from the end did not converge"
+        if lp.loss > ctx.mpf(str(traj.losses[-1])) * (1 + ctx.mpf(10) ** (-(work // 2))):
+            # L decreases along the flow, so its limit lies below L(T): this is another
+            # critical point, not the flow's limit.
+            return None, "Newton from the end found a critical point above L(T), not the limit"
         return lp.loss, f"Newton limit ({lp.iterations} iterations, |grad| {_num(lp.grad_norm, 3)})"
 
     def _laws(self) -> list[tuple[str, sp.Expr]]:
