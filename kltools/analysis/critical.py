@@ -31,12 +31,11 @@ from typing import Any
 
 import sympy as sp
 
-from kltools.analysis.germ import FunctionInput, parse_point, parse_variables
+from kltools.analysis.germ import FunctionInput, parse_point, smooth_expression
 from kltools.analysis.inertia import Inertia, exact_inertia, interval_inertia
 from kltools.compiled.pointwise import compile_program, interval_context, mp_context
 from kltools.compiled.program import program_from_sympy
-from kltools.errors import DerivationError, SpecError
-from kltools.spec.expr import parse_expression
+from kltools.errors import DerivationError
 from kltools.spec.problem import Problem
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.kinks import KinkConvention
@@ -164,20 +163,7 @@ def _smooth(f: FunctionInput, variables: Sequence[str | sp.Symbol] | str | None,
             surfaces = [(s.xreplace(env), c)
                         for s, c in zip(d.surface_exprs, chi, strict=True)]
         return _Smooth(d.parameters, expr, surfaces), point
-    syms = parse_variables(variables)
-    if isinstance(f, str):
-        expr = parse_expression(f, syms, "expr")
-    elif isinstance(f, sp.Expr):
-        by_name = {s.name: s for s in syms}
-        unknown = sorted(s.name for s in f.free_symbols if s.name not in by_name)
-        if unknown:
-            raise SpecError(f"unknown symbol(s) {unknown}; add them to vars", "expr")
-        expr = f.xreplace({s: by_name[s.name] for s in f.free_symbols})
-    else:
-        raise SpecError(f"expected an expression or a Problem, got {type(f).__name__}", "expr")
-    if expr.has(sp.Max, sp.Min, sp.Abs):
-        raise DerivationError("the expression has kinks; pass a Problem (TOML objective) so the "
-                              "activation pattern of the point is used")
+    expr, syms = smooth_expression(f, variables)
     return _Smooth(syms, expr, []), parse_point(at, len(syms))
 
 

@@ -173,6 +173,13 @@ def _function(f: FunctionInput, variables: Sequence[str | sp.Symbol] | str | Non
             expr = expr.xreplace(d.on_pattern(chi))
             notes = (f"piecewise model analysed on its activation pattern {chi} at the point",)
         return expr, syms, point, notes
+    expr, syms = smooth_expression(f, variables)
+    return expr, syms, parse_point(at, len(syms)), ()
+
+
+def smooth_expression(f: str | sp.Expr, variables: Sequence[str | sp.Symbol] | str | None
+                      ) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """A smooth expression in the declared variables, from text or SymPy (kinks refused)."""
     syms = parse_variables(variables)
     if isinstance(f, str):
         expr = parse_expression(f, syms, "expr")
@@ -190,7 +197,7 @@ def _function(f: FunctionInput, variables: Sequence[str | sp.Symbol] | str | Non
         raise DerivationError("the expression has kinks (relu, abs, Max, Min); write it as a "
                               "TOML objective spec and pass a Problem so that the pattern of the "
                               "point is used, or give a smooth expression")
-    return expr, syms, parse_point(at, len(syms)), ()
+    return expr, syms
 
 
 def make_germ(f: FunctionInput, at: Sequence[object] | str | None = None, *,
