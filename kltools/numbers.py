@@ -85,6 +85,11 @@ def _exact_ratio(v: object) -> tuple[int, int] | None:
         return v, 1
     if isinstance(v, Fraction):
         return v.numerator, v.denominator
+    if callable(getattr(v, "as_mantissa_exp", None)):  # gmpy2 mpfr (its `_mpf_` view differs)
+        if not v.is_finite():
+            return None
+        n, d = v.as_integer_ratio()
+        return int(n), int(d)
     mpf_tuple = getattr(v, "_mpf_", None)
     if isinstance(mpf_tuple, tuple):  # mpmath mpf: (sign, mantissa, exponent, bitcount)
         sign, man, exp, _ = mpf_tuple
@@ -174,13 +179,13 @@ def to_float(v: object) -> float:
         try:
             return float(v)
         except OverflowError:
-            return math.copysign(math.inf, v)
+            return math.inf if v > 0 else -math.inf
     if isinstance(v, str):
         v = to_fraction(v)
     try:
         return float(v)  # mpf, mpfr, Fraction, Rational: correctly rounded
     except OverflowError:
-        return math.copysign(math.inf, to_fraction(v))
+        return math.inf if to_fraction(v) > 0 else -math.inf
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kltools.compiled.pointwise import mp_context
 from kltools.integrate.trajectory import Trajectory
+from kltools.numbers import mp_context, to_mpf
 
 __all__ = ["cumulative_integral", "local_slopes", "tail_fit"]
 
@@ -31,7 +31,7 @@ def cumulative_integral(traj: Trajectory, f: Callable[[Any], Any], *, dps: int,
     m = nodes or math.ceil(0.6 * dps) + 4
     X, W = ctx.gauss_quadrature(m, "legendre")
     out = [ctx.mpf(0)]
-    times = [ctx.mpf(str(t)) for t in traj.times]
+    times = [to_mpf(t, ctx) for t in traj.times]
     acc = ctx.mpf(0)
     for a, b in itertools.pairwise(times):
         if b <= a:

@@ -26,18 +26,13 @@ from kltools.analysis.alongflow import local_slopes
 from kltools.analysis.bounds import dacunto_kurdyka
 from kltools.analysis.critical import certify_critical_point
 from kltools.analysis.limit import NewtonLimit
-from kltools.compiled.pointwise import mp_context
 from kltools.integrate.flow import FlowSystem, integrate
-from kltools.integrate.trajectory import Outcome, _num
+from kltools.integrate.trajectory import Outcome
+from kltools.numbers import format_number, log10abs, mp_context, to_mpf
 from kltools.spec.problem import Problem
 from kltools.symbolic.derivation import derive
 
 __all__ = ["exponent_at_end"]
-
-
-def _log10(v: Any) -> float:
-    x = abs(float(str(v)))
-    return math.log10(x) if x > 0 else -math.inf
 
 
 def exponent_at_end(problem: Problem, *, t_end: object, dps: int = 30,
@@ -63,21 +58,21 @@ def exponent_at_end(problem: Problem, *, t_end: object, dps: int = 30,
                    reason=f"the flow ends with outcome {traj.outcome.value}: no smooth limit "
                           "to analyse; raise t_end or pick another start")
         return out
-    limit = NewtonLimit(system.ev)([ctx.mpf(str(v)) for v in traj.theta],
+    limit = NewtonLimit(system.ev)([to_mpf(v, ctx) for v in traj.theta],
                                    traj.info.get("pattern", []), dps=work)
     if not limit.converged:
         out.update(exponent=None, method="none", interval=None,
                    reason="Newton from the end of the flow did not converge to a critical point")
         return out
-    point = [_num(v, work) for v in limit.theta]
+    point = [format_number(v, work) for v in limit.theta]
     cp = certify_critical_point(problem, point)
     out["critical_point"] = cp.to_json()
     if cp.nondegenerate:
         out.update(exponent="1/2", method="morse (certified non-degenerate limit)",
                    interval=["1/2", "1/2"], reason="")
         return out
-    gaps = [_log10(ctx.mpf(str(v)) - limit.loss) for v in traj.losses]
-    grads = [_log10(g) for g in traj.grad_norms]
+    gaps = [log10abs(to_mpf(v, ctx) - limit.loss) for v in traj.losses]
+    grads = [log10abs(g) for g in traj.grad_norms]
     floor = -(work - 10)
     pts = [(a, b) for a, b in zip(gaps, grads, strict=True)
            if math.isfinite(a) and math.isfinite(b) and floor < a < gaps[0] - 2]

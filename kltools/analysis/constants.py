@@ -31,7 +31,7 @@ from scipy.optimize import minimize
 
 from kltools.analysis.estimate import _cloud, _FloatPoly, _MpEval, level_minima
 from kltools.analysis.germ import FunctionInput, Germ, make_germ
-from kltools.compiled.pointwise import mp_context
+from kltools.numbers import mp_context
 
 __all__ = ["ConstantEstimate", "best_constant", "ratio_at"]
 

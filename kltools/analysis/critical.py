@@ -33,9 +33,10 @@ import sympy as sp
 
 from kltools.analysis.germ import FunctionInput, parse_point, smooth_expression
 from kltools.analysis.inertia import Inertia, exact_inertia, interval_inertia
-from kltools.compiled.pointwise import compile_program, interval_context, mp_context
+from kltools.compiled.pointwise import compile_program, interval_context
 from kltools.compiled.program import program_from_sympy
 from kltools.errors import DerivationError
+from kltools.numbers import mp_context, to_mpf
 from kltools.spec.problem import Problem
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.kinks import KinkConvention
@@ -344,9 +345,8 @@ def _exact(smooth: _Smooth, point: Sequence[sp.Expr], env: dict[sp.Symbol, sp.Ex
     mp = mp_context(dps + 10)
     eps = mp.mpf(10) ** (-(dps + 5))
     # sp.N is correct to dps + 10 digits; widen by more than its error to keep an enclosure.
-    Hi = [[iv.mpf([mp.mpf(str(sp.N(H[i, j], dps + 10))) - eps,
-                   mp.mpf(str(sp.N(H[i, j], dps + 10))) + eps]) for j in range(n)]
-          for i in range(n)]
+    mid = [[to_mpf(sp.N(H[i, j], dps + 10), mp) for j in range(n)] for i in range(n)]
+    Hi = [[iv.mpf([m - eps, m + eps]) for m in row] for row in mid]
     inertia = interval_inertia(Hi, dps)
     if inertia is None:
         return CriticalPoint(pts, True, True, "exact", None, "degenerate", None, False, None,

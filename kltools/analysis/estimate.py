@@ -54,8 +54,9 @@ import sympy as sp
 from scipy.optimize import minimize
 
 from kltools.analysis.germ import Germ
-from kltools.compiled.pointwise import compile_program, mp_context
+from kltools.compiled.pointwise import compile_program
 from kltools.compiled.program import program_from_sympy
+from kltools.numbers import mp_context, to_mpf
 
 __all__ = ["LevelPoint", "NumericEstimate", "estimate_exponent", "level_minima"]
 
@@ -180,9 +181,10 @@ class _MpEval:
             self.p = [mp.mpf(0)] * self.n
             self.fp = mp.mpf(0)
         else:
-            self.p = [mp.mpf(c.p) / c.q if c.is_Rational else mp.mpf(str(sp.N(c, dps + 10)))
+            # Exact rationals round once; irrational coordinates via sp.N at dps + 10 digits.
+            self.p = [to_mpf(c if c.is_Rational else sp.N(c, dps + 10), mp)
                       for c in germ.point]
-            self.fp = mp.mpf(str(sp.N(germ.value, dps + 10)))
+            self.fp = to_mpf(sp.N(germ.value, dps + 10), mp)
 
     def all(self, h: Sequence[Any]) -> tuple[Any, list[Any], list[list[Any]]]:
         out = self.run([self.p[i] + h[i] for i in range(self.n)], [])
@@ -453,12 +455,98 @@ def _ray_to_level(ev: _FloatPoly | _MpEval, h: np.ndarray, target: float) -> np.
     return out if abs(g[0] / target - 1) < 1e-6 else None
 
 
-def level_minima(germ: Germ, *, radius: float = 0.5, start: float | None = None,
-                 step: float = 2.0, levels: int = 19, samples: int = 20000, seed: int = 0,
-                 branches: int = 3) -> list[LevelPoint]:
-    """For each level ε_k = ε_0·10^{−k·step} and sign, the smallest |∇g| found on
-    {g = ±ε_k} ∩ B_r (module docstring). ``start`` is ε_0 (default: 10^{-3} times the typical
-    |g| on the sphere of radius r)."""
+@dataclass
+class _LevelSearch:
+    """What every level of :func:`level_minima` shares: the evaluators and the sample cloud."""
+
+    n: int
+    poly: bool
+    probe: Any
+    search: Any
+    mpev: _MpEval
+    cloud: np.ndarray
+    gv: np.ndarray
+    gn: np.ndarray
+    lg: np.ndarray
+    rng: np.random.Generator
+    radius: float
+    step: float
+
+    def continued(self, lag: _Lagrange, tracked: list[list[Any]], eps: float, sign: int
+                  ) -> list[tuple[Any, list[Any], list[Any] | None]]:
+        """The branches of the previous level, followed down to the level ε."""
+        mp = self.mpev.mp
+        s_mp = mp.log(mp.mpf(eps))
+        s_prev = mp.log(mp.mpf(eps) * mp.mpf(10) ** self.step)
+        out = []
+        for x in tracked:
+            y = lag.track(x, s_prev, s_mp, self.radius)
+            if y is None:  # retry: one logarithmic predictor step, then search and Newton
+                y = _retry(lag, self.search, x, s_prev, s_mp, sign, eps, self.radius)
+            if y is not None:
+                out.append((self.mpev.grad_norm(y[:self.n]), y[:self.n], y))
+        return out
+
+    def seeds(self, sign: int, eps: float, first: bool) -> list[np.ndarray]:
+        """Float starting points near the level: the sample points of smallest |∇g| there, two
+        random ones, and (when few are near and no branch is tracked) points of higher levels
+        brought down along their rays (g(0) = 0, so each ray crosses the level)."""
+        le = math.log10(eps)
+        ok = np.where((np.sign(self.gv) == sign) & (np.abs(self.lg - le) <= self.step / 2))[0]
+        seeds: list[np.ndarray] = []
+        if len(ok):
+            order = ok[np.argsort(self.gn[ok])]
+            seeds += [self.cloud[i] for i in order[:4]]
+            seeds += [self.cloud[i]
+                      for i in self.rng.choice(ok, size=min(2, len(ok)), replace=False)]
+        if len(ok) < 3 and first:
+            above = np.where((np.sign(self.gv) == sign) & (self.lg > le))[0]
+            for i in above[np.argsort(self.lg[above])][:4]:
+                h = _ray_to_level(self.search, self.cloud[i], sign * eps)
+                if h is not None:
+                    seeds.append(h)
+        return seeds
+
+    def from_cloud(self, lag: _Lagrange, sign: int, eps: float, first: bool
+                   ) -> list[tuple[Any, list[Any], list[Any] | None]]:
+        """Points on the level found from the sample cloud (float), corrected in mpmath."""
+        mp = self.mpev.mp
+        s_mp = mp.log(mp.mpf(eps))
+        out = []
+        for h0 in self.seeds(sign, eps, first):
+            h = _polish(self.search, sign, eps, self.radius, h0)
+            if h is None:
+                continue
+            hm = self.mpev.to_mp(h)
+            y = lag.start(hm, s_mp)
+            if y is not None and mp.sqrt(sum(v * v for v in y[:self.n])) <= self.radius:
+                out.append((self.mpev.grad_norm(y[:self.n]), y[:self.n], y))
+            elif not self.poly or self.probe.condition(h) < 1e6:  # trust the float point itself
+                g = self.mpev.all(hm)[0]
+                if sign * g > 0 and abs(g / eps - sign) < 1e-6:
+                    out.append((self.mpev.grad_norm(hm), hm, None))
+        return out
+
+
+def _distinct_branches(cands: Sequence[tuple[Any, list[Any], list[Any] | None]], n: int,
+                       branches: int) -> list[list[Any]]:
+    """Up to ``branches`` Lagrange points of distinct candidates (relative distance > 1e-6),
+    best first: the branches followed to the next level."""
+    tracked: list[list[Any]] = []
+    for _, _, y in cands:
+        if y is None or any(all(abs(y[i] - z[i]) <= 1e-6 * (abs(z[i]) + abs(y[i]))
+                                for i in range(n)) for z in tracked):
+            continue
+        tracked.append(y)
+        if len(tracked) == branches:
+            break
+    return tracked
+
+
+def _level_search(germ: Germ, radius: float, start: float | None, step: float, levels: int,
+                  samples: int, seed: int) -> tuple[_LevelSearch, float]:
+    """The shared search state and ε_0 (default: 10^{-3} times the typical |g| on the sphere of
+    radius r)."""
     n = germ.n
     rng = np.random.default_rng(seed)
     poly = germ.poly is not None
@@ -471,60 +559,33 @@ def level_minima(germ: Germ, *, radius: float = 0.5, start: float | None = None,
     eps_min = eps0 * 10.0 ** (-step * (levels - 1))
     digits = int(-math.log10(eps_min)) + 1
     dps = 30 + digits if poly else 30 + 2 * digits
-    mpev = _MpEval(germ, dps)
     search = probe if poly else _MpEval(germ, min(dps, 30 + digits))
-    mp = mpev.mp
-    if not poly:
-        samples = min(samples, 1500)
-    cloud = _cloud(rng, samples, n, math.log10(eps_min) - 2, radius)
+    cloud = _cloud(rng, samples if poly else min(samples, 1500), n,
+                   math.log10(eps_min) - 2, radius)
     gv, Gv = search.value_grad(cloud)
-    gn = np.linalg.norm(Gv, axis=1)
     with np.errstate(divide="ignore"):
         lg = np.log10(np.abs(gv))
+    state = _LevelSearch(n, poly, probe, search, _MpEval(germ, dps), cloud, gv,
+                         np.linalg.norm(Gv, axis=1), lg, rng, radius, step)
+    return state, eps0
+
+
+def level_minima(germ: Germ, *, radius: float = 0.5, start: float | None = None,
+                 step: float = 2.0, levels: int = 19, samples: int = 20000, seed: int = 0,
+                 branches: int = 3) -> list[LevelPoint]:
+    """For each level ε_k = ε_0·10^{−k·step} and sign, the smallest |∇g| found on
+    {g = ±ε_k} ∩ B_r (module docstring). ``start`` is ε_0 (default: 10^{-3} times the typical
+    |g| on the sphere of radius r)."""
+    search, eps0 = _level_search(germ, radius, start, step, levels, samples, seed)
+    mp = search.mpev.mp
     out: list[LevelPoint] = []
     for sign in (1, -1):
-        lag = _Lagrange(mpev, sign)
+        lag = _Lagrange(search.mpev, sign)
         tracked: list[list[Any]] = []  # (h, λ) at the previous level
         for k in range(levels):
             eps = eps0 * 10.0 ** (-step * k)
-            s_mp = mp.log(mp.mpf(eps))
-            le = math.log10(eps)
-            cands: list[tuple[Any, list[Any], list[Any] | None]] = []
-            # 1. continue the branches of the previous level
-            for x in tracked:
-                s_prev = mp.log(mp.mpf(eps) * mp.mpf(10) ** step)
-                y = lag.track(x, s_prev, s_mp, radius)
-                if y is None:  # retry: one logarithmic predictor step, then search and Newton
-                    y = _retry(lag, search, x, s_prev, s_mp, sign, eps, radius)
-                if y is not None:
-                    cands.append((mpev.grad_norm(y[:n]), y[:n], y))
-            # 2. search from the sample cloud (float), then correct in mpmath
-            ok = np.where((np.sign(gv) == sign) & (np.abs(lg - le) <= step / 2))[0]
-            seeds: list[np.ndarray] = []
-            if len(ok):
-                order = ok[np.argsort(gn[ok])]
-                seeds += [cloud[i] for i in order[:4]]
-                seeds += [cloud[i] for i in rng.choice(ok, size=min(2, len(ok)), replace=False)]
-            if len(ok) < 3 and not tracked:
-                # Few sample points near this level: bring the nearest points of this sign from
-                # higher levels down to it along their rays (g(0) = 0: the level is crossed).
-                above = np.where((np.sign(gv) == sign) & (lg > le))[0]
-                for i in above[np.argsort(lg[above])][:4]:
-                    h = _ray_to_level(search, cloud[i], sign * eps)
-                    if h is not None:
-                        seeds.append(h)
-            for h0 in seeds:
-                h = _polish(search, sign, eps, radius, h0)
-                if h is None:
-                    continue
-                hm = mpev.to_mp(h)
-                y = lag.start(hm, s_mp)
-                if y is not None and mp.sqrt(sum(v * v for v in y[:n])) <= radius:
-                    cands.append((mpev.grad_norm(y[:n]), y[:n], y))
-                elif not poly or probe.condition(h) < 1e6:  # trust the float point itself
-                    g = mpev.all(hm)[0]
-                    if sign * g > 0 and abs(g / eps - sign) < 1e-6:
-                        cands.append((mpev.grad_norm(hm), hm, None))
+            cands = search.continued(lag, tracked, eps, sign)
+            cands += search.from_cloud(lag, sign, eps, first=not tracked)
             if not cands:
                 tracked = []
                 continue
@@ -533,15 +594,7 @@ def level_minima(germ: Germ, *, radius: float = 0.5, start: float | None = None,
             out.append(LevelPoint(eps, sign, float(best[0]), tuple(float(t) for t in best[1]),
                                   tuple(mp.nstr(t, mp.dps, strip_zeros=False)
                                         for t in best[1])))
-            tracked = []
-            for _, _, y in cands:
-                if y is None or any(all(abs(y[i] - z[i]) <= 1e-6 * (abs(z[i]) + abs(y[i]))
-                                        for i in range(n))
-                                    for z in tracked):
-                    continue
-                tracked.append(y)
-                if len(tracked) == branches:
-                    break
+            tracked = _distinct_branches(cands, germ.n, branches)
     return out
 
 

@@ -1,6 +1,6 @@
 """The Łojasiewicz exponent at a critical point: exact where a theorem applies, else an interval.
 
-Definition (THEORY.md). At a critical point p of an analytic f, θ(f, p) is the smallest α with
+Definition (Łojasiewicz). At a critical point p of an analytic f, θ(f, p) is the smallest α with
 |f(x) − f(p)|^α ≤ C‖∇f(x)‖ on a neighbourhood of p (it is attained, and θ ∈ [1/2, 1) unless f is
 constant near p).
 

@@ -22,8 +22,8 @@ from typing import Any
 
 import sympy as sp
 
-from kltools.compiled.pointwise import mp_context
 from kltools.integrate.flow import integrate
+from kltools.numbers import mp_context, to_mpf
 from kltools.spec.expr import parse_expression
 from kltools.spec.problem import Data, Problem
 
@@ -107,7 +107,7 @@ def laws_along_flow(problem: Problem, laws: Sequence[sp.Expr | str], theta0: Seq
     traj = integrate(problem, theta0, t_end, dps=dps)
     digits = min(float(traj.correct_digits), float(dps))
     ctx = mp_context(dps + 20)
-    states = [[ctx.mpf(str(v)) for v in th] for th in traj.states]
+    states = [[to_mpf(v, ctx) for v in th] for th in traj.states]
     drifts = []
     for h in exprs:
         poly = sp.Poly(h, *symbols)

@@ -16,8 +16,9 @@ from functools import cached_property
 from typing import Any
 
 from kltools.compiled.evaluator import Evaluator
-from kltools.compiled.pointwise import compile_program, mp_context
+from kltools.compiled.pointwise import compile_program
 from kltools.compiled.program import Program, program_from_sympy
+from kltools.numbers import mp_context, to_mpf
 
 __all__ = ["LimitPoint", "NewtonLimit"]
 
@@ -50,7 +51,7 @@ class NewtonLimit:
         ctx = mp_context(dps)
         grad = compile_program(self.ev.gradient_program, "mpmath", dps)
         hess = compile_program(self.hessian_program, "mpmath", dps)
-        x = [ctx.mpf(str(v)) if not isinstance(v, ctx.mpf) else v for v in theta]
+        x = [to_mpf(v, ctx) for v in theta]
         P = len(x)
         tol = ctx.mpf(10) ** (-(dps - 5))
         chi = list(chi)

@@ -1,4 +1,5 @@
-"""Margins, directions and alignment along a flow (THEORY.md claim 3, seed 002).
+"""Margins, directions and alignment along a flow (Ji and Telgarsky, "Directional convergence and
+alignment in deep learning", arXiv 2006.06657).
 
 For a positively k-homogeneous network with labels y_i = ±1:
 
@@ -20,9 +21,10 @@ from functools import cached_property
 from typing import Any
 
 from kltools.compiled.evaluator import Evaluator
-from kltools.compiled.pointwise import compile_program, mp_context
+from kltools.compiled.pointwise import compile_program
 from kltools.compiled.program import Program, program_from_sympy
-from kltools.integrate.trajectory import Trajectory, _num
+from kltools.integrate.trajectory import Trajectory
+from kltools.numbers import format_number, mp_context, to_float, to_mpf
 from kltools.symbolic.derivation import Derivation
 from kltools.symbolic.kinks import KinkConvention
 
@@ -62,7 +64,7 @@ class MarginReport:
             return {"perfect classification": "never reached before t_end"}
         first, second = self._direction_moves()
         return {
-            "t0 (perfect classification)": _num(self.t0, 8),
+            "t0 (perfect classification)": format_number(self.t0, 8),
             "|theta| at t0 / at end": f"{float(self.norms[0]):.6g} / {float(self.norms[-1]):.6g}",
             "normalised margin at t0 / at end": f"{float(self.margins[0]):.6g} / "
                                                 f"{float(self.margins[-1]):.6g}",
@@ -106,7 +108,7 @@ class MarginTracker:
         logistic = d.problem.loss is not None and d.problem.loss.kind == "logistic"
         report = MarginReport(t0=None, tol=10 ** (-(max(traj.correct_digits, 10) - 5)))
         for t, th in zip(traj.times, traj.states, strict=True):
-            x = [ctx.mpf(str(v)) for v in th]
+            x = [to_mpf(v, ctx) for v in th]
             chi = self.ev.pattern(x, KinkConvention.RIGHT, dps) if d.switches else ()
             vals = f(x, list(chi))
             outs, grad, loss = vals[:n], vals[n:-1], vals[-1]
@@ -118,7 +120,7 @@ class MarginTracker:
             norm = ctx.norm(x)
             gnorm = ctx.norm(grad)
             nk = norm ** self.k
-            report.times.append(float(str(t)))
+            report.times.append(to_float(t))
             report.norms.append(norm)
             report.margins.append(min(margins) / nk)
             smooth = -ctx.log(ctx.expm1(loss)) if logistic else -ctx.log(loss)

@@ -1,4 +1,5 @@
-"""Rayleigh quotients of the tangent kernel (THEORY.md, seed 001).
+"""Rayleigh quotients of the tangent kernel (Robin, Scaman and Lelarge, "Convergence beyond the
+over-parameterized regime using Rayleigh quotients", arXiv 2301.08117).
 
 For the square loss with residual r = f(θ; X) − y (n samples, flattened over outputs), Jacobian
 J = ∂f/∂θ and Gram matrix K = J Jᵀ:
@@ -19,9 +20,10 @@ from typing import Any
 
 import sympy as sp
 
-from kltools.compiled.pointwise import compile_program, mp_context
+from kltools.compiled.pointwise import compile_program
 from kltools.compiled.program import Program, program_from_sympy
 from kltools.errors import NotApplicableError
+from kltools.numbers import mp_context, to_mpf
 from kltools.symbolic.derivation import Derivation
 
 __all__ = ["RayleighQuotient", "RayleighValue"]
@@ -44,7 +46,7 @@ class RayleighQuotient:
         prob = derivation.problem
         if prob.network is None or prob.loss is None or prob.loss.kind != "square":
             raise NotApplicableError(
-                "the Rayleigh quotient of THEORY.md is defined for the square loss of a network "
+                "the Rayleigh quotient R = rᵀKr/rᵀr is defined for the square loss of a network "
                 "(r = f(θ; X) − y); this spec has "
                 + ("a raw objective" if prob.network is None else f"the {prob.loss.kind} loss"))
         self.d = derivation
@@ -62,7 +64,7 @@ class RayleighQuotient:
                  ) -> RayleighValue:
         ctx = mp_context(dps)
         f = compile_program(self.program, "mpmath", dps)
-        vals = f([ctx.mpf(str(v)) if not isinstance(v, ctx.mpf) else v for v in theta],
+        vals = f([to_mpf(v, ctx) for v in theta],
                  list(chi))
         P = len(self.d.parameters)
         nr = (len(vals) - 1) // (P + 1)

@@ -52,7 +52,7 @@ class Network:
         ``mlp`` | ``graph`` | ``mean-field`` | ``diagonal``.
     flow_scale
         The flow is θ' = −flow_scale·∇L: ``N`` for mean-field particles (the particle ODE
-        w_j' = −N ∇_{w_j} L of THEORY.md), 1 otherwise.
+        w_j' = −N ∇_{w_j} L, the Wasserstein gradient flow of the particle measure), 1 otherwise.
     """
 
     graph: nx.DiGraph

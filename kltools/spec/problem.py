@@ -4,7 +4,7 @@ A :class:`Problem` is either a *network* problem (a :class:`~kltools.spec.networ
 :class:`Loss` and :class:`Data`) or an *objective* problem (an :class:`Objective`, an expression in
 named variables). Both carry the canonical parameter order and, optionally, an :class:`Init`.
 
-Loss convention (THEORY.md): L(θ) = Σ_i w_i ℓ(f(θ; x_i), y_i) + (λ/2)‖θ‖², with w_i = 1/n for the
+Loss convention: L(θ) = Σ_i w_i ℓ(f(θ; x_i), y_i) + (λ/2)‖θ‖², with w_i = 1/n for the
 square loss ℓ(z, y) = ½‖z − y‖² and w_i = 1 for the margin losses (exponential e^{−yz}, logistic
 log(1 + e^{−yz}), scalar outputs only). For mean-field networks the L2 term is (λ/2N)‖θ‖², the
 particle version of (λ/2)∫‖w‖²dμ.
