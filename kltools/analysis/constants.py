@@ -29,7 +29,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize
 
-from kltools.analysis.estimate import _cloud, _FloatPoly, _MpEval, level_minima
+from kltools.analysis.estimate import _cloud, _FloatPoly, _LogChart, _MpEval, level_minima
 from kltools.analysis.germ import FunctionInput, Germ, make_germ
 from kltools.numbers import mp_context
 
@@ -80,16 +80,10 @@ def ratio_at(germ: Germ, alpha: sp.Rational, h: Sequence[float | Fraction], dps:
 
 def _maximise(ev: _FloatPoly | _MpEval, alpha: float, radius: float, h0: np.ndarray
               ) -> np.ndarray | None:
-    mask = h0 != 0
-    if not mask.any():
+    chart = _LogChart.of(h0)
+    if chart is None:
         return None
-    s = np.sign(h0[mask])
-    n = len(h0)
-
-    def H(z: np.ndarray) -> np.ndarray:
-        h = np.zeros(n)
-        h[mask] = s * np.exp(np.clip(z, -700, 50))
-        return h
+    mask, H = chart.mask, chart.point
 
     def obj(z: np.ndarray) -> tuple[float, np.ndarray]:
         h = H(z)
@@ -105,7 +99,7 @@ def _maximise(ev: _FloatPoly | _MpEval, alpha: float, radius: float, h0: np.ndar
 
     try:
         with np.errstate(all="ignore"):
-            res = minimize(obj, np.log(np.abs(h0[mask])), jac=True, method="SLSQP",
+            res = minimize(obj, chart.start(h0), jac=True, method="SLSQP",
                            constraints=[{"type": "ineq", "fun": ball}],
                            options={"maxiter": 100, "ftol": 1e-12})
     except (ValueError, OverflowError, FloatingPointError):

@@ -216,14 +216,35 @@ class _MpEval:
 
 
 # -- one level: float search, then mpmath Newton on the Lagrange system ----------------------
+class _LogChart:
+    """Log coordinates on the orthant of h0: h = sign(h0)·e^z on the nonzero entries, 0 elsewhere
+    (z clipped to [−700, 50] so that float64 never overflows)."""
+
+    def __init__(self, h0: np.ndarray) -> None:
+        self.mask = h0 != 0
+        self.sign = np.sign(h0[self.mask])
+        self.n = len(h0)
+
+    @classmethod
+    def of(cls, h0: np.ndarray) -> _LogChart | None:
+        return cls(h0) if (h0 != 0).any() else None
+
+    def point(self, z: np.ndarray) -> np.ndarray:
+        h = np.zeros(self.n)
+        h[self.mask] = self.sign * np.exp(np.clip(z, -700, 50))
+        return h
+
+    def start(self, h0: np.ndarray) -> np.ndarray:
+        return np.log(np.abs(h0[self.mask]))
+
+
 def _polish(ev: _FloatPoly | _MpEval, sign: int, eps: float, radius: float, h0: np.ndarray
             ) -> np.ndarray | None:
     """Minimise |∇g| on {g = sign·eps} ∩ B_r from h0 in log coordinates (float64, SLSQP)."""
-    mask = h0 != 0
-    if not mask.any():
+    chart = _LogChart.of(h0)
+    if chart is None:
         return None
-    s = np.sign(h0[mask])
-    n = len(h0)
+    mask = chart.mask
     log_eps = math.log(eps)
     log_r2 = 2 * math.log(radius)
     cache: dict[bytes, tuple[np.ndarray, float, np.ndarray, np.ndarray]] = {}
@@ -231,8 +252,7 @@ def _polish(ev: _FloatPoly | _MpEval, sign: int, eps: float, radius: float, h0: 
     def at(z: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
         key = z.tobytes()
         if key not in cache:
-            h = np.zeros(n)
-            h[mask] = s * np.exp(np.clip(z, -700, 50))
+            h = chart.point(z)
             cache.clear()
             cache[key] = (h, *ev.point(h))
         return cache[key]
@@ -258,7 +278,7 @@ def _polish(ev: _FloatPoly | _MpEval, sign: int, eps: float, radius: float, h0: 
         h = at(z)[0]
         return (-2 * h * h / (float(h @ h) + _TINY))[mask]
 
-    z0 = np.log(np.abs(h0[mask]))
+    z0 = chart.start(h0)
     try:
         with np.errstate(all="ignore"):
             res = minimize(obj, z0, jac=True, method="SLSQP",
