@@ -206,6 +206,14 @@ def recording_checker(problem: Any) -> Any:
     return _Recording(problem)
 
 
+def stopped_on_kink_intersection(exc: BaseException) -> bool:
+    """Whether a run ended where the flow would slide on an intersection of two or more kink
+    surfaces (codimension >= 2). The integrator reports it as an
+    :class:`~kltools.errors.IntegrationError` whose message says "codimension >= 2"; the one
+    place to change when it becomes an outcome value."""
+    return "codimension >= 2" in str(exc)
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run one initialisation and return its result line (JSON-ready).
 
@@ -240,7 +248,7 @@ def run_task(task: Task) -> dict[str, Any]:
     except KltoolsError as exc:
         line.update({"outcome": "error", "verdict": "inconclusive" if task.mode == "property"
                      else None, "error": f"{type(exc).__name__}: {exc}"})
-        if "codimension >= 2" in str(exc):
+        if stopped_on_kink_intersection(exc):
             # The integrator stops where the flow would slide on an intersection of kink
             # surfaces, after meeting them at one instant: a simultaneous crossing the codim-2
             # count must include, though the trajectory is lost with the exception.

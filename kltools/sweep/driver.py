@@ -1,139 +1,24 @@
-"""Many initialisations at once: seeded, parallel or distributed, written as they finish, resumable.
-
-:func:`sweep` runs N initialisations of one spec, either integrating the flow (``integrate``
-mode) or checking a property (``property`` mode, one :class:`~kltools.checks.verdict.Verdict`
-per initialisation). Run i starts from :func:`init_from_seed` with child i of
-``numpy.random.SeedSequence(seed).spawn(N)``: θ_j = scale·round₁₂(g_j), g standard normal, the
-rule of a spec's ``[init] seed/scale`` (scale = the spec's ``[init] scale`` when its init is
-seeded, else 1). A run depends on nothing but its task, so the results are the same in this
-process, in a local process pool or on a dask.distributed cluster (apart from timings).
-
-Results go to a JSON-lines file: a header (spec, its SHA-256, mode, options, versions), then one
-line per initialisation as it finishes (``index``, ``seed``, exact ``init``, ``outcome``,
-``verdict``, ``figures``: rate, exponent, loss, digits, event counts, wall and CPU time; the
-verdict's ``evidence``; the trajectory without samples), each flushed and fsynced. Re-running
-with the same file skips the indices already there; a file of another spec or other options is
-refused. The summary (:class:`SweepResult`) gives the fraction that holds with its exact 95 %
-interval, quantiles of the rates and exponents, and the count of simultaneous kink crossings
-with a 95 % upper bound on their probability.
-
->>> from kltools.sweep import init_from_seed
->>> [str(v) for v in init_from_seed(3, 2024, 0)]
-['-211724338351/1000000000000', '-1340720567/7812500000', '74773317929/125000000000']
-"""
+"""The sweep itself: validate the options, check the property applies, open the results file,
+run what is missing where the executor says, and summarise (:func:`sweep`)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from kltools._sweep_exec import drive, open_executor
-from kltools._sweep_stats import (
-    binomial_cdf,
-    clopper_pearson,
-    plot_summary,
-    summarize,
-    summary_text,
-    upper_bound,
-)
-from kltools._sweep_store import ResultFile, canonical_json, make_header
-from kltools._sweep_worker import TIMING_FIELDS, Task, init_from_seed, recording_checker, run_task
 from kltools.errors import SpecError
 from kltools.spec.problem import Problem
+from kltools.sweep.executor import drive, open_executor
+from kltools.sweep.result import SweepResult
+from kltools.sweep.store import ResultFile, canonical_json, make_header
+from kltools.sweep.summary import summarize
+from kltools.sweep.worker import Task, recording_checker, run_task
 
-__all__ = ["SweepResult", "binomial_cdf", "clopper_pearson", "comparable", "init_from_seed",
-           "load_results", "sweep", "upper_bound"]
-
-
-@dataclass
-class SweepResult:
-    """What :func:`sweep` did and what the results file now says.
-
-    Attributes
-    ----------
-    path
-        The results file.
-    header
-        Its header line.
-    lines
-        A record per run with index < n, sorted by index: the fields the summary reads
-        (index, outcome, verdict, figures, detail, error; init when refuted). The full lines
-        are in the file (:func:`load_results`).
-    summary
-        :func:`kltools._sweep_stats.summarize` of those lines (JSON-ready).
-    ran, skipped
-        Runs computed by this call, and indices found already done.
-    elapsed
-        Wall-clock seconds of this call.
-    executor
-        Where the runs executed.
-    """
-
-    path: Path
-    header: dict[str, Any]
-    lines: list[dict[str, Any]]
-    summary: dict[str, Any]
-    ran: int = 0
-    skipped: int = 0
-    elapsed: float = 0.0
-    executor: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def exit_code(self) -> int:
-        """0 all hold (or integrate mode), 1 some run refuted, 3 some inconclusive or missing."""
-        s = self.summary
-        if s["missing"]:
-            return 3
-        if s["mode"] != "property":
-            return 0
-        v = s["verdicts"]
-        return 1 if v["refuted"] else 3 if v["inconclusive"] else 0
-
-    def text(self) -> str:
-        return summary_text(self.summary)
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.summary, "out": str(self.path), "ran": self.ran,
-                "skipped": self.skipped, "elapsed": round(self.elapsed, 3),
-                "executor": self.executor}
-
-    def plot(self, path: str | Path) -> Path:
-        """Histogram PNG of verdicts/outcomes, rates and exponents (matplotlib, Agg)."""
-        return plot_summary(self.summary, self.lines, path)
-
-
-def comparable(line: dict[str, Any]) -> dict[str, Any]:
-    """A result line without its timings: equal for equal runs on any executor."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in line.items()}
-    for outer, inner in TIMING_FIELDS:
-        if isinstance(out.get(outer), dict):
-            out[outer].pop(inner, None)
-    return out
-
-
-def load_results(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The header and the result lines (first line per index, sorted) of a results file."""
-    import json
-
-    text = Path(path).read_text(encoding="utf-8")
-    raw = text.splitlines()
-    if not raw:
-        raise SpecError(f"{path} is empty", "--out")
-    header = json.loads(raw[0])
-    seen: dict[int, dict[str, Any]] = {}
-    for r in raw[1:]:
-        try:
-            line = json.loads(r)
-        except json.JSONDecodeError:
-            continue  # an incomplete last line of an interrupted write
-        seen.setdefault(int(line["index"]), line)
-    return header, [seen[i] for i in sorted(seen)]
+__all__ = ["sweep"]
 
 
 def _options(problem: Problem, prop: str | None, t_end: object, dps: object,
@@ -302,4 +187,3 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
         rf.close()
     return SweepResult(out_path, header, lines, summarize(header, lines, n), ran, skipped,
                        time.monotonic() - started, where)
-

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from kltools._sweep_store import ResultFile
 from kltools.cli import main
 from kltools.sweep import (
     clopper_pearson,
@@ -28,8 +27,9 @@ from kltools.sweep import (
     sweep,
     upper_bound,
 )
+from kltools.sweep.store import ResultFile
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RELU = ROOT / "examples" / "relu_two_layer.toml"
 # L = -x^4 + x^2/1000, seeded inits of scale 1/5: about half blow up before t = 10.
 BLOWUP_SPEC = """\

@@ -50,7 +50,7 @@ def _dask_client(address: str) -> Any:
 def _check_workers(client: Any, address: str) -> None:
     """Refuse workers that cannot import kltools or run other package versions than this
     process: their digits could differ, and results would depend on where each run landed."""
-    from kltools._sweep_store import versions
+    from kltools.sweep.store import versions
 
     try:
         remote = client.run(versions)
