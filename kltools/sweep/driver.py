@@ -12,7 +12,7 @@ from typing import Any
 
 from kltools.errors import SpecError
 from kltools.spec.problem import Problem
-from kltools.sweep.executor import drive, open_executor
+from kltools.sweep.executor import CONNECT_TIMEOUT, check_address, drive, open_executor
 from kltools.sweep.result import SweepResult
 from kltools.sweep.store import ResultFile, canonical_json, make_header
 from kltools.sweep.summary import summarize
@@ -90,6 +90,8 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
           integrate: bool = False, workers: int | None = None, scheduler: str | None = None,
           t_end: object | None = None, dps: int = 30, seed: int = 0,
           exponent: object | None = None, eta: object | None = None,
+          wall_time: float | None = None, max_steps: int | None = None,
+          connect_timeout: float = CONNECT_TIMEOUT,
           progress: Callable[[int, int], None] | None = None,
           log: Callable[[str], None] | None = None) -> SweepResult:
     """Run ``n`` seeded initialisations of ``spec`` and append their results to ``out``.
@@ -113,6 +115,13 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
         Horizon (default: the property's own, 10 for integrate), working digits, root seed.
     exponent, eta
         Options of the ``lojasiewicz`` and ``gd-vs-flow`` properties.
+    wall_time, max_steps
+        The budget of each run (:func:`kltools.budget.budget`): seconds of wall clock, steps per
+        integration (``None``: no limit). A run that spends it ends with its time-limit or
+        step outcome, recorded like any other; the budget is in the header but not part of
+        the sweep's identity, so a rerun may change it.
+    connect_timeout
+        Seconds for reaching the dask scheduler, handshake included.
     progress
         Called with (done, n) at the start and after every finished run.
     log
@@ -135,6 +144,9 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     if prop is not None and prop not in PROPERTIES:
         raise SpecError(f"unknown property {prop!r}; known: {', '.join(PROPERTIES)}",
                         "--property")
+    if scheduler is not None:
+        scheduler = check_address(scheduler)
+    budget = _budget(wall_time, max_steps, connect_timeout)
     problem = _load(spec)
     mode = "integrate" if integrate else "property"
     opts, scale = _options(problem, prop, t_end, dps, seed, exponent, eta)
@@ -146,7 +158,8 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
 
         kinks = len(derive(problem).switches)  # also reports a bad model before any run
     header = make_header(problem.source, problem.name, mode, prop, opts,
-                         {"parameters": list(problem.parameters), "kink_surfaces": kinks})
+                         {"parameters": list(problem.parameters), "kink_surfaces": kinks,
+                          "budget": budget})
     spec_json = canonical_json(problem.source)
     out_path = Path(out)
     existed = out_path.exists() and out_path.stat().st_size > 0
@@ -154,14 +167,14 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     ran = 0
     where = "nothing to run"
     try:
-        todo = [i for i in range(n) if i not in rf.done]
-        skipped = n - len(todo)
+        skipped = sum(1 for i in rf.done if i < n)
+        todo = n - skipped  # a count: the indices are generated as they are submitted
         if log is not None and skipped:
-            log(f"resuming {out_path}: {skipped} of {n} initialisations done, {len(todo)} to run")
+            log(f"resuming {out_path}: {skipped} of {n} initialisations done, {todo} to run")
         if progress is not None:
             progress(skipped, n)
-        tasks = (Task(spec_json, problem.name, mode, prop, run_opts, scale, seed, i)
-                 for i in todo)
+        tasks = (Task(spec_json, problem.name, mode, prop, run_opts, scale, seed, i,
+                      wall_time, max_steps) for i in range(n) if i not in rf.done)
 
         def record(line: dict[str, Any]) -> None:
             nonlocal ran
@@ -172,9 +185,10 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
 
         if todo:
             try:
-                with open_executor(workers, scheduler) as (executor, window, where):
+                with open_executor(workers, scheduler, connect_timeout) as (executor, window,
+                                                                           where):
                     if log is not None:
-                        log(f"running {len(todo)} initialisations on {where}")
+                        log(f"running {todo} initialisations on {where}")
                     drive(executor, run_task, tasks, window, record)
             except SpecError:
                 if not existed and not ran:
@@ -185,5 +199,22 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
         header = rf.header
     finally:
         rf.close()
-    return SweepResult(out_path, header, lines, summarize(header, lines, n), ran, skipped,
+    summary = {**summarize(header, lines, n), "budget": budget}
+    return SweepResult(out_path, header, lines, summary, ran, skipped,
                        time.monotonic() - started, where)
+
+
+def _budget(wall_time: object, max_steps: object, connect_timeout: object) -> dict[str, Any]:
+    """The per-run budget, checked (JSON-ready, for the header and the summary)."""
+    import math
+
+    for name, value in (("wall_time", wall_time), ("connect_timeout", connect_timeout)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value) or value <= 0):
+            raise SpecError(f"{name} must be a positive number of seconds, got {value!r}",
+                            f"--{name.replace('_', '-')}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int)
+                                  or max_steps < 1):
+        raise SpecError(f"max_steps must be a positive integer, got {max_steps!r}",
+                        "--max-steps")
+    return {"wall_time": wall_time, "max_steps": max_steps}

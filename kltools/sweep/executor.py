@@ -7,18 +7,23 @@ nowhere) and hands each result to a callback as soon as it finishes.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures as cf
 import os
+import re
+import threading
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from typing import Any
 
 from kltools.errors import SpecError
 
-__all__ = ["CONNECT_TIMEOUT", "InProcessExecutor", "drive", "open_executor"]
+__all__ = ["CONNECT_TIMEOUT", "InProcessExecutor", "check_address", "drive", "open_executor"]
 
-#: Seconds to wait for a dask scheduler before giving up.
-CONNECT_TIMEOUT = 5
+#: Seconds to wait for a dask scheduler (connection and handshake) before giving up.
+CONNECT_TIMEOUT = 10.0
+
+_ADDRESS = re.compile(r"(?:(?:tcp|tls)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})")
 
 
 class InProcessExecutor(cf.Executor):
@@ -33,16 +38,64 @@ class InProcessExecutor(cf.Executor):
         return fut
 
 
-def _dask_client(address: str) -> Any:
+def check_address(address: object) -> str:
+    """``address`` as a dask scheduler address ``tcp://HOST:PORT`` (``tls://`` too; a bare
+    ``HOST:PORT`` means tcp), or a :class:`~kltools.errors.SpecError` saying what one looks
+    like."""
+    text = address.strip() if isinstance(address, str) else ""
+    m = _ADDRESS.fullmatch(text)
+    if m is None or not 1 <= int(m.group(1)) <= 65535:
+        raise SpecError(f"{str(address)[:80]!r} is not a dask scheduler address; give "
+                        "tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)", "--scheduler")
+    return text if "://" in text else f"tcp://{text}"
+
+
+def _handshake(address: str, timeout: float) -> None:
+    """Connect to ``address`` and complete dask's handshake within ``timeout`` seconds, in a
+    thread of its own (the caller may run an event loop); a server that accepts and never
+    answers, or answers with something else than dask's protocol, is refused here, before a
+    ``Client`` (whose own timeout does not cover the handshake) can wait forever on it."""
+    from distributed.comm import connect
+
+    async def probe() -> None:
+        comm = await asyncio.wait_for(connect(address, timeout=timeout), timeout)
+        await comm.close()
+
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(probe())
+        except BaseException as exc:  # reported by the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="kltools-dask-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 5)  # wait_for bounds the probe; this bounds a stuck event loop
+    exc = failure[0] if failure else TimeoutError() if thread.is_alive() else None
+    if exc is None:
+        return
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError | OSError):
+        why = "no answer" if not str(exc) else f"{type(exc).__name__}: {exc}"
+        raise SpecError(f"cannot reach a dask scheduler at {address} within {timeout:g} s "
+                        f"({why}); check the address (tcp://HOST:PORT) and that `dask "
+                        "scheduler` is running there, or raise --connect-timeout",
+                        "--scheduler")
+    raise SpecError(f"the server at {address} does not answer like a dask scheduler (its reply "
+                    "is not dask's protocol); check the address", "--scheduler")
+
+
+def _dask_client(address: str, timeout: float) -> Any:
     try:
         from distributed import Client
     except ImportError:
         raise SpecError("--scheduler needs dask.distributed: pip install 'kltools[dask]'",
                         "--scheduler") from None
+    _handshake(address, timeout)
     try:
-        return Client(address, timeout=f"{CONNECT_TIMEOUT}s", set_as_default=False)
-    except Exception as exc:  # OSError (timeout, refused), or garbage from a non-dask server
-        raise SpecError(f"cannot reach a dask scheduler at {address} within {CONNECT_TIMEOUT} s "
+        return Client(address, timeout=f"{timeout}s", set_as_default=False)
+    except Exception as exc:  # the scheduler went away between the handshake and now
+        raise SpecError(f"cannot reach a dask scheduler at {address} within {timeout:g} s "
                         f"({type(exc).__name__}: {exc}); check the address (tcp://HOST:PORT) "
                         "and that `dask scheduler` is running there", "--scheduler") from None
 
@@ -68,16 +121,17 @@ def _check_workers(client: Any, address: str) -> None:
 
 
 @contextmanager
-def open_executor(workers: int | None, scheduler: str | None
-                  ) -> Any:
+def open_executor(workers: int | None, scheduler: str | None,
+                  connect_timeout: float = CONNECT_TIMEOUT) -> Any:
     """Yield ``(executor, window, description)``.
 
-    ``scheduler``: a dask.distributed address; the window is twice the cluster's thread count.
+    ``scheduler``: a dask.distributed address, reached (connection and handshake) within
+    ``connect_timeout`` seconds; the window is twice the cluster's thread count.
     Otherwise ``workers`` local processes (default the CPU count; 0 means this process), started
     with ``spawn`` (no state inherited from the caller), window twice the worker count.
     """
     if scheduler is not None:
-        client = _dask_client(scheduler)
+        client = _dask_client(scheduler, connect_timeout)
         try:
             threads = sum(client.nthreads().values())
             if threads == 0:

@@ -33,7 +33,8 @@ def plot_summary(s: dict[str, Any], lines: Sequence[dict[str, Any]], path: str |
         title = "verdicts"
     else:
         cats = s.get("outcomes") or {}
-        colours = {"ok": "C2", "blowup": "C3", "sliding": "C1", "max_steps": "C7", "error": "C4"}
+        colours = {"ok": "C2", "blowup": "C3", "sliding": "C1", "max_steps": "C7", "error": "C4",
+                   "time_limit": "C7", "stalled": "C5", "stiff": "C5", "max_events": "C7"}
         title = "outcomes"
     ax = axes[0]
     names = list(cats)

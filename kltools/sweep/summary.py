@@ -122,4 +122,11 @@ def summary_text(s: dict[str, Any]) -> str:
     rs = s["run_seconds"]
     lines.append(f"run time    {rs['total']:.1f} s in all ({rs['cpu_total']:.1f} s CPU), median "
                  f"{rs['median']:.3g} s per run")
+    b = s.get("budget")
+    if b:
+        wall = "no wall-clock limit" if b.get("wall_time") is None else \
+            f"{b['wall_time']:g} s wall clock per run"
+        steps = "no step limit" if b.get("max_steps") is None else \
+            f"{b['max_steps']} steps per integration"
+        lines.append(f"budget      {wall}, {steps} (--wall-time, --max-steps)")
     return "\n".join(lines)

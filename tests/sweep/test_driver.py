@@ -127,7 +127,7 @@ def test_same_results_on_a_multiprocess_dask_cluster(tmp_path: Path) -> None:
     (["--n", "2", "--property", "no-such"], "unknown property 'no-such'"),
     (["--n", "2"], "exactly one of --property NAME and --integrate"),
     (["--n", "2", "--integrate", "--property", "energy"], "exactly one of"),
-    (["--n", "2", "--integrate", "--t-end", "-1"], "--t-end must be positive"),
+    (["--n", "2", "--integrate", "--t-end", "-1"], "'--t-end': '-1' must be positive"),
     (["--n", "2", "--integrate", "--dps", "5"], "10..10000"),
     (["--n", "2", "--integrate", "--workers", "-1"], "--workers must be >= 0"),
     (["--n", "2", "--property", "energy", "--exponent", "1/2"], "goes with --property"),
