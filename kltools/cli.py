@@ -237,6 +237,17 @@ def _check_outputs(paths: dict[str, str | None], force: bool) -> dict[str, Any]:
     return given
 
 
+#: What to do about a run that stopped before T, by outcome name.
+_HINTS = {
+    "time_limit": "the wall-clock budget ran out before T: raise --wall-time, shorten --t-end "
+                  "or lower --dps",
+    "max_steps": "the step budget ran out before T: raise --max-steps or shorten --t-end",
+    "max_events": "the run met too many kink events before T: shorten --t-end",
+    "stalled": "the step size stalled before T: raise --dps, or look at the flow near t",
+    "stiff": "the flow is stiff: shorten --t-end, lower --dps, or integrate in log-time",
+}
+
+
 def _print_trajectory(traj: Any) -> None:
     from kltools.integrate.trajectory import _num
     from kltools.sweep.worker import outcome_name
@@ -244,6 +255,8 @@ def _print_trajectory(traj: Any) -> None:
     digits = max(6, min(int(traj.correct_digits), 60))
     name = outcome_name(traj)
     click.echo(f"outcome     {name}: {traj.outcome.message}")
+    if name in _HINTS:
+        click.echo(f"note        {_HINTS[name]}")
     click.echo(f"t           {_num(traj.t, 15)}")
     click.echo(f"loss        {_num(traj.loss, digits)}")
     if traj.grad_norms:

@@ -36,6 +36,8 @@ MAX_DECIMAL_EXPONENT = 1000
 MAX_EXAMPLES = 100_000
 MAX_RUNS = 10_000_000
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+# click >= 8.2 raises it for a bare group; older clicks print the help themselves.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 #: Default budgets (:mod:`kltools.budget`), seconds of wall clock: for the whole ``integrate``
 #: (each of its integrations), the whole ``check``, and each run of a ``sweep``.
@@ -199,12 +201,20 @@ class OneLineGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("kltools: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except _NO_ARGS_IS_HELP as exc:  # bare `kltools`: the help is the answer
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(),
+                       err=True)
+            sys.exit(EXIT_USAGE)
         except click.ClickException as exc:
             hint = ""
             if isinstance(exc, click.UsageError) and exc.ctx is not None:
-                # The program is kltools whatever name the caller gave the group.
-                words = ["kltools", *exc.ctx.command_path.split()[1:]]
-                hint = f" (see {' '.join(words)} --help)"
+                # The program is kltools whatever name it was started by (python -m ...).
+                words: list[str] = []
+                c: click.Context | None = exc.ctx
+                while c is not None and c.parent is not None:
+                    words.insert(0, c.info_name or "")
+                    c = c.parent
+                hint = f" (see {' '.join(['kltools', *words])} --help)"
             click.echo(f"kltools: error: {one_line(exc.format_message())}{hint}", err=True)
             sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code)
         if not standalone_mode:
