@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
@@ -35,7 +37,7 @@ MAX_NUMBER_CHARS = 1000
 MAX_DECIMAL_EXPONENT = 1000
 MAX_EXAMPLES = 100_000
 MAX_RUNS = 10_000_000
-EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 2, 130, 143
 # click >= 8.2 raises it for a bare group; older clicks print the help themselves.
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
@@ -189,18 +191,41 @@ def one_line(message: str) -> str:
     return " ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
+class TerminatedError(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (files closed, workers stopped), then exit 143.
+    A BaseException, so that no ``except Exception`` on the way swallows it."""
+
+
+def _on_sigterm(_signum: int, _frame: object) -> None:
+    raise TerminatedError
+
+
 class OneLineGroup(click.Group):
     """A click group whose usage errors are one line on stderr with exit code 2 (click prints a
-    usage block) and whose Ctrl-C exits 130 (click exits 1, the code of "refuted")."""
+    usage block), whose Ctrl-C exits 130 (click exits 1, the code of "refuted"), and whose
+    SIGTERM unwinds the command (closing its files, stopping its workers) and exits 143."""
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              **extra: Any) -> Any:
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
+        try:
+            return self._main(args, prog_name, complete_var, standalone_mode, **extra)
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, previous)
+
+    def _main(self, args: Sequence[str] | None, prog_name: str | None,
+              complete_var: str | None, standalone_mode: bool, **extra: Any) -> Any:
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.exceptions.Abort:
             click.echo("kltools: interrupted", err=True)
             sys.exit(EXIT_INTERRUPTED)
+        except TerminatedError:
+            click.echo("kltools: terminated", err=True)
+            sys.exit(EXIT_TERMINATED)
         except _NO_ARGS_IS_HELP as exc:  # bare `kltools`: the help is the answer
             click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(),
                        err=True)

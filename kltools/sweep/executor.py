@@ -11,8 +11,10 @@ import asyncio
 import concurrent.futures as cf
 import os
 import re
+import signal
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -152,16 +154,75 @@ def open_executor(workers: int | None, scheduler: str | None,
     if workers == 0:
         yield InProcessExecutor(), 1, "this process"
         return
+    with _local_pool(workers) as pool:
+        yield pool, 2 * workers, f"{workers} local process{'es' if workers > 1 else ''}"
+
+
+@contextmanager
+def _local_pool(workers: int) -> Iterator[cf.ProcessPoolExecutor]:
+    """A pool of ``workers`` spawned processes that never outlive the sweep.
+
+    Normal end: the pool is shut down and joined. Any other end (an error, Ctrl-C, SIGTERM,
+    ``sys.exit``): the workers are terminated at once, with the runs they were computing (not
+    written yet, so a resume redoes them); an ``atexit`` hook does the same if the interpreter
+    exits past this block. SIGKILL leaves no chance to clean up: then each worker notices its
+    parent is gone (:func:`_worker_init`) and exits, and multiprocessing's resource tracker,
+    whose last users are gone, exits too.
+    """
+    import atexit
     import multiprocessing
 
-    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=_worker_init, initargs=(os.getpid(),))
+    atexit.register(_stop_workers, pool)
     try:
-        yield pool, 2 * workers, f"{workers} local process{'es' if workers > 1 else ''}"
+        yield pool
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        _stop_workers(pool)
         raise
     else:
         pool.shutdown(wait=True)
+    finally:
+        atexit.unregister(_stop_workers)
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Terminate ``pool``'s worker processes now and reap them."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    # Before 3.14 the pool keeps its processes in a private dict: terminating them is the only
+    # way not to wait for the runs in flight (shutdown() waits for them, even with wait=False,
+    # at interpreter exit).
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in processes:
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.join(5)
+
+
+#: Seconds between a worker's checks that the sweep that started it is still alive.
+PARENT_POLL = 0.5
+
+
+def _worker_init(parent: int) -> None:
+    """Run in each local worker before its first run.
+
+    Ctrl-C is left to the sweep (the terminal sends SIGINT to the whole process group; the sweep
+    then stops its workers), so workers ignore SIGINT instead of printing tracebacks. A daemon
+    thread exits the worker when its parent is no longer ``parent`` (the sweep was killed with
+    SIGKILL and the worker re-parented): a worker never computes for nobody.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kltools-parent-watch", daemon=True).start()
 
 
 def drive(executor: cf.Executor, fn: Callable[[Any], Any], tasks: Iterable[Any], window: int,

@@ -1,4 +1,5 @@
-"""Where runs execute: scheduler addresses checked before anything runs, and a bounded handshake.
+"""Where runs execute: scheduler addresses checked before anything runs, a bounded handshake,
+and local workers that never outlive their sweep.
 
 Every server here listens on 127.0.0.1. The sweeps run in subprocesses with a generous
 ``timeout``: that is a budget that turns a hang into a failure, not a timing assertion.
@@ -7,14 +8,18 @@ Every server here listens on 127.0.0.1. The sweeps run in subprocesses with a ge
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 from kltools.errors import SpecError
@@ -157,3 +162,63 @@ def test_the_connect_timeout_is_bounded(tmp_path: Path, value: str) -> None:
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and "'--connect-timeout'" in lines[0]
     assert not (tmp_path / "r").exists()
+
+
+# -- no process outlives its sweep --------------------------------------------------------------
+
+STIFF_SPEC = '[objective]\nexpr = "x**2 + y**4"\nvars = ["x", "y"]\n[init]\nseed = 1\n'
+
+
+def _busy_workers(proc: psutil.Process, n: int) -> list[psutil.Process]:
+    """The sweep's descendants once ``n`` workers are computing (budget: 120 s)."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        kids = proc.children(recursive=True)
+        workers = [k for k in kids if "--multiprocessing-fork" in " ".join(k.cmdline())]
+        # More CPU than the imports and the derivation take: inside a run.
+        with contextlib.suppress(psutil.Error):
+            if len(workers) == n and all(w.cpu_times().user > 3 for w in workers):
+                return kids
+        time.sleep(0.2)
+    raise AssertionError(f"the sweep never had {n} busy workers")
+
+
+def _gone(p: psutil.Process) -> bool:
+    try:
+        return not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGKILL, -signal.SIGKILL),
+                                           (signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_no_worker_or_resource_tracker_survives_a_signalled_sweep(
+        tmp_path: Path, sig: signal.Signals, code: int) -> None:
+    spec, out = tmp_path / "stiff.toml", tmp_path / "r.jsonl"
+    spec.write_text(STIFF_SPEC)
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    # Runs to t = 1e8 of a stiff flow: each worker computes for minutes unless stopped.
+    proc = subprocess.Popen([sys.executable, "-m", "kltools.cli", "sweep", str(spec), "--n",
+                             "8", "--integrate", "--t-end", "1e8", "--workers", "2", "--out",
+                             str(out)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        kids = _busy_workers(psutil.Process(proc.pid), 2)
+        assert len(kids) == 3  # two workers and multiprocessing's resource tracker
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == code, err
+        if sig != signal.SIGKILL:
+            assert err.rstrip().splitlines()[-1] in ("kltools: terminated",
+                                                     "kltools: interrupted")
+        # Polled with a generous budget: the workers notice a killed parent within a second.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not all(_gone(k) for k in kids):
+            time.sleep(0.2)
+        assert [k.pid for k in kids if not _gone(k)] == []
+    finally:
+        proc.kill()
+        proc.wait()
+    # The results file is intact: its header, and only complete lines.
+    assert json.loads(out.read_text().splitlines()[0])["format"] == "kltools-sweep/1"
