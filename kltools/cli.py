@@ -1,8 +1,11 @@
 """The ``kltools`` command.
 
-Exit codes (STYLE.md): 0 holds / success, 1 refuted, 2 usage or spec error, 3 inconclusive,
-4 internal error. JSON goes to stdout only; logs and progress go to stderr. Set
-``KLTOOLS_DEBUG=1`` to see the traceback of an internal error.
+Exit codes: 0 holds / success, 1 refuted, 2 usage or spec error (one line on stderr), 3
+inconclusive, 4 internal error (a bug in kltools), 130 interrupted (Ctrl-C). JSON goes to stdout
+only; logs and progress go to stderr. Set ``KLTOOLS_DEBUG=1`` to see the traceback of an internal
+error. Option values are checked when the command line is read (:mod:`kltools.cli_params`);
+``integrate``, ``check`` and ``sweep`` run inside a wall-clock and step budget
+(:mod:`kltools.budget`), shown in their output.
 """
 
 from __future__ import annotations
@@ -11,10 +14,23 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, TypeVar
 
 import click
 
+from kltools.cli_params import (
+    DEFAULT_MAX_STEPS,
+    DEFAULT_WALL_TIME,
+    ExactNumber,
+    NumberList,
+    OneLineGroup,
+    Seconds,
+    check_examples,
+    check_runs,
+    check_workers,
+    one_line,
+)
 from kltools.errors import KltoolsError
 
 __all__ = ["main"]
@@ -25,8 +41,7 @@ EXIT_OK, EXIT_REFUTED, EXIT_USAGE, EXIT_INCONCLUSIVE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 def _fail(message: str, code: int) -> None:
-    one_line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    click.echo(f"kltools: error: {one_line}", err=True)
+    click.echo(f"kltools: error: {one_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -51,7 +66,7 @@ def handle_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kltools")
 def main() -> None:
     """Check convergence theory of gradient flows on toy networks."""
@@ -115,76 +130,133 @@ class _Progress:
         self.bar.close()
 
 
+def _budget_options(command: str) -> Callable[[F], F]:
+    """``--wall-time`` and ``--max-steps`` with the command's defaults (shown in --help)."""
+
+    def deco(fn: F) -> F:
+        what = {"integrate": "the whole command", "check": "the whole check",
+                "sweep": "each run"}[command]
+        fn = click.option("--max-steps", default=DEFAULT_MAX_STEPS, show_default=True,
+                          type=click.IntRange(1, 10**9),
+                          help="Step budget of every integration.")(fn)
+        return click.option("--wall-time", default=DEFAULT_WALL_TIME[command],
+                            show_default=True, type=Seconds(),
+                            help=f"Wall-clock budget in seconds for {what}; a run that "
+                                 "spends it ends with its time-limit outcome.")(fn)
+
+    return deco
+
+
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--t-end", "t_end", required=True, help="Horizon T > 0 (e.g. 10 or 1e8).")
+@click.option("--t-end", "t_end", required=True, type=ExactNumber(positive=True),
+              help="Horizon T > 0 (e.g. 10 or 1e8).")
 @click.option("--dps", default=30, show_default=True, type=int,
               help="Decimal digits of working precision (10..10000).")
-@click.option("--init", "init", default=None,
+@click.option("--init", "init", default=None, type=NumberList(),
               help="Initial point v1,v2,... (exact decimals or fractions); default: the spec's.")
 @click.option("--method", type=click.Choice(["taylor", "gd"]), default="taylor",
               show_default=True, help="The flow (Taylor) or gradient descent.")
-@click.option("--eta", default=None, help="Step of gradient descent (--method gd).")
+@click.option("--eta", default=None, type=ExactNumber(positive=True),
+              help="Step of gradient descent (--method gd).")
 @click.option("--convention", type=click.Choice(["error", "right", "left", "filippov"]),
               default="error", show_default=True,
               help="Switch value on a kink surface the start lies on.")
 @click.option("--verify", is_flag=True,
               help="Re-run at higher precision and report the digits that agree.")
-@click.option("--max-steps", default=200_000, show_default=True, type=int)
-@click.option("--wall-time", default=None, type=float, help="Wall-clock limit in seconds.")
+@_budget_options("integrate")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @click.option("--samples", is_flag=True, help="With --json: include every step's samples.")
 @click.option("--plot", "plot", default=None, type=click.Path(dir_okay=False),
               help="Write a PNG of loss and gradient norm against time.")
 @click.option("--save", "save", default=None, type=click.Path(dir_okay=False),
               help="Write the trajectory (all samples) as JSON.")
+@click.option("--force", is_flag=True, help="Let --save/--plot overwrite existing files.")
 @handle_errors
-def integrate(spec: str, t_end: str, dps: int, init: str | None, method: str, eta: str | None,
-              convention: str, verify: bool, max_steps: int, wall_time: float | None,
-              as_json: bool, samples: bool, plot: str | None, save: str | None) -> None:
+def integrate(spec: str, t_end: str, dps: int, init: list[str] | None, method: str,
+              eta: str | None, convention: str, verify: bool, max_steps: int, wall_time: float,
+              as_json: bool, samples: bool, plot: str | None, save: str | None,
+              force: bool) -> None:
     """Integrate the gradient flow of SPEC to time T at high precision."""
     import json
 
+    from kltools.budget import budget
     from kltools.errors import IntegrationError
     from kltools.integrate.flow import integrate as _integrate
+    from kltools.numbers import to_float
 
+    outputs = _check_outputs({"--save": save, "--plot": plot}, force)
     problem = _load(spec)
-    theta0 = None
-    if init is not None:
-        theta0 = [v.strip() for v in init.split(",") if v.strip()]
-        if len(theta0) != problem.n_parameters:
-            raise IntegrationError(
-                f"--init has {len(theta0)} values, the problem has {problem.n_parameters} "
-                f"parameters ({', '.join(problem.parameters)})")
+    if init is not None and len(init) != problem.n_parameters:
+        raise IntegrationError(
+            f"--init has {len(init)} values, the problem has {problem.n_parameters} "
+            f"parameters ({', '.join(problem.parameters)})")
+    bar = _Progress(to_float(t_end), "integrate")
     try:
-        total = float(t_end)
-    except ValueError:
-        raise IntegrationError(f"--t-end {t_end!r} is not a number; pass e.g. 10 or 1e8") from None
-    bar = _Progress(total, "integrate") if total > 0 else None
-    try:
-        traj = _integrate(problem, theta0, t_end, method=method, dps=dps, eta=eta,
-                          convention=convention, verify=verify, max_steps=max_steps,
-                          wall_time=wall_time, progress=bar)
+        with budget(wall_time, max_steps) as spent:
+            traj = _integrate(problem, init, t_end, method=method, dps=dps, eta=eta,
+                              convention=convention, verify=verify, max_steps=max_steps,
+                              progress=bar)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     if save:
-        traj.save(save)
+        from kltools.files import replacing
+
+        with replacing(outputs["--save"], "--save") as tmp:
+            traj.save(tmp)
     if plot:
+        from kltools.files import replacing
         from kltools.report.plots import plot_trajectory
 
-        plot_trajectory(traj, plot, title=f"{problem.name or spec}: {problem.describe()}")
+        with replacing(outputs["--plot"], "--plot") as tmp:
+            plot_trajectory(traj, tmp, title=f"{problem.name or spec}: {problem.describe()}")
     if as_json:
-        click.echo(json.dumps(traj.to_json(samples=samples), indent=2))
+        click.echo(json.dumps({**traj.to_json(samples=samples), "budget": spent.to_json()},
+                              indent=2))
         return
     _print_trajectory(traj)
+    click.echo(f"budget      {spent.describe()} (--wall-time, --max-steps)")
+
+
+def _check_outputs(paths: dict[str, str | None], force: bool) -> dict[str, Any]:
+    """Check every output file before any work: writable, not an existing file unless
+    ``force``, no two options naming the same file."""
+    from pathlib import Path
+
+    from kltools.errors import SpecError
+    from kltools.files import check_output
+
+    given = {opt: p for opt, p in paths.items() if p}
+    seen: dict[Path, str] = {}
+    for opt, p in given.items():
+        key = Path(p).resolve()
+        if key in seen:
+            raise SpecError(f"{seen[key]} and {opt} name the same file {p}", opt)
+        seen[key] = opt
+        check_output(p, opt, force=force)
+    return given
+
+
+#: What to do about a run that stopped before T, by outcome name.
+_HINTS = {
+    "time_limit": "the wall-clock budget ran out before T: raise --wall-time, shorten --t-end "
+                  "or lower --dps",
+    "max_steps": "the step budget ran out before T: raise --max-steps or shorten --t-end",
+    "max_events": "the run met too many kink events before T: shorten --t-end",
+    "stalled": "the step size stalled before T: raise --dps, or look at the flow near t",
+    "stiff": "the flow is stiff: shorten --t-end, lower --dps, or integrate in log-time",
+}
 
 
 def _print_trajectory(traj: Any) -> None:
     from kltools.integrate.trajectory import _num
+    from kltools.sweep.worker import outcome_name
 
     digits = max(6, min(int(traj.correct_digits), 60))
-    click.echo(f"outcome     {traj.outcome.value}: {traj.outcome.message}")
+    name = outcome_name(traj)
+    click.echo(f"outcome     {name}: {traj.outcome.message}")
+    if name in _HINTS:
+        click.echo(f"note        {_HINTS[name]}")
     click.echo(f"t           {_num(traj.t, 15)}")
     click.echo(f"loss        {_num(traj.loss, digits)}")
     if traj.grad_norms:
@@ -214,30 +286,37 @@ def _print_trajectory(traj: Any) -> None:
 @click.option("--property", "prop", required=True,
               help="energy, no-blowup, lojasiewicz, linear-convergence, rayleigh-identity, "
                    "conservation, directional-convergence, codim2, gd-vs-flow.")
-@click.option("--examples", default=10, show_default=True, type=int,
-              help="Random initialisations (the spec's own init first).")
-@click.option("--exponent", default=None, help="Łojasiewicz exponent to check (e.g. 3/4).")
+@click.option("--examples", default=10, show_default=True, type=click.IntRange(min=1),
+              callback=check_examples,
+              help="Random initialisations (the spec's own init first); at most 100000 "
+                   "(KLTOOLS_MAX_EXAMPLES).")
+@click.option("--exponent", default=None, type=ExactNumber(positive=True, high=Fraction(1)),
+              help="Łojasiewicz exponent to check, in (0, 1] (e.g. 3/4).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Hypothesis seed.")
-@click.option("--t-end", "t_end", default=None, help="Horizon (default: the property's own).")
+@click.option("--t-end", "t_end", default=None, type=ExactNumber(positive=True),
+              help="Horizon (default: the property's own).")
 @click.option("--dps", default=30, show_default=True, type=int)
-@click.option("--eta", default=None, help="Step for gd-vs-flow.")
+@click.option("--eta", default=None, type=ExactNumber(positive=True),
+              help="Step for gd-vs-flow.")
 @click.option("--near-kinks", is_flag=True, help="Start near a first-layer kink surface.")
 @click.option("--force", is_flag=True,
               help="Run directional-convergence even where its hypotheses fail.")
+@_budget_options("check")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @handle_errors
 def check(spec: str, prop: str, examples: int, exponent: str | None, seed: int,
           t_end: str | None, dps: int, eta: str | None, near_kinks: bool, force: bool,
-          as_json: bool) -> None:
+          max_steps: int, wall_time: float, as_json: bool) -> None:
     """Check a property of SPEC's gradient flow over random initialisations.
 
     Exit code 0 when it holds, 1 when refuted (the counter-example is printed), 3 when
-    inconclusive, 2 when the property does not apply to the spec or the input is bad.
+    inconclusive (also when the wall-clock budget runs out first), 2 when the property does not
+    apply to the spec or the input is bad.
     """
     import json
 
+    from kltools.budget import budget
     from kltools.checks.properties import PROPERTIES
-    from kltools.checks.runner import check as run_check
     from kltools.errors import SpecError
 
     if prop not in PROPERTIES:
@@ -255,24 +334,53 @@ def check(spec: str, prop: str, examples: int, exponent: str | None, seed: int,
         options["eta"] = eta
     if force:
         options["force"] = True
+    with budget(wall_time, max_steps) as spent:
+        verdict = _run_check(problem, prop, examples, seed, near_kinks, options, spent)
+    if as_json:
+        click.echo(json.dumps({**verdict.to_json(), "budget": spent.to_json()}, indent=2))
+    else:
+        click.echo(verdict.explain())
+        click.echo(f"budget: {spent.describe()} (--wall-time, --max-steps)")
+    sys.exit(verdict.status.exit_code)
+
+
+class _BudgetSpentError(BaseException):
+    """Stops a check between examples once its wall-clock budget is spent. A BaseException so
+    that Hypothesis passes it through (it would shrink an Exception as a failing example)."""
+
+
+def _run_check(problem: Any, prop: str, examples: int, seed: int, near_kinks: bool,
+               options: dict[str, Any], spent: Any) -> Any:
+    """``kltools.checks.runner.check`` with a progress bar, stopped between examples when the
+    budget ``spent`` runs out: then the verdict is inconclusive, with the tally so far."""
     from tqdm import tqdm
+
+    from kltools.checks.properties import PROPERTIES
+    from kltools.checks.runner import check as run_check
+    from kltools.checks.verdict import Status, Verdict
 
     bar = tqdm(total=examples, desc=f"check {prop}", unit="init", file=sys.stderr, delay=1.0,
                leave=False)
+    tally = {s.value: 0 for s in Status}
 
-    def progress(done: int, _verdict: Any) -> None:
+    def progress(done: int, verdict: Any) -> None:
         bar.update(max(0, min(done, examples) - bar.n))
+        tally[verdict.status.value] += 1
+        # A refutation is always reported (the runner returns it); stop only between others.
+        if spent.spent() and verdict.status is not Status.REFUTED and done < examples:
+            raise _BudgetSpentError
 
     try:
-        verdict = run_check(problem, prop, examples=examples, seed=seed, progress=progress,
-                            near_kinks=near_kinks, **options)
+        return run_check(problem, prop, examples=examples, seed=seed, progress=progress,
+                         near_kinks=near_kinks, **options)
+    except _BudgetSpentError:
+        done = sum(tally.values())
+        return Verdict(prop, PROPERTIES[prop].claim, Status.INCONCLUSIVE, {
+            "reason": f"the wall-clock budget of {spent.wall_time:g} s was spent after {done} "
+                      f"of {examples} examples; raise --wall-time or lower --examples",
+            "examples": tally}, None, done)
     finally:
         bar.close()
-    if as_json:
-        click.echo(json.dumps(verdict.to_json(), indent=2))
-    else:
-        click.echo(verdict.explain())
-    sys.exit(verdict.status.exit_code)
 
 
 @main.command()
@@ -318,7 +426,8 @@ def laws(spec: str, degree: int, n_points: int, seed: int, no_prove: bool,
               help="Seed of the numerical estimate's sampling.")
 @click.option("--at-end", "at_end", is_flag=True,
               help="EXPR is a SPEC file: analyse the limit of its flow (needs --t-end).")
-@click.option("--t-end", "t_end", default=None, help="Horizon of the flow for --at-end.")
+@click.option("--t-end", "t_end", default=None, type=ExactNumber(positive=True),
+              help="Horizon of the flow for --at-end.")
 @click.option("--dps", default=30, show_default=True, type=int, help="Digits for --at-end.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @handle_errors
@@ -356,27 +465,36 @@ def exponent(expr: str, variables: str | None, at: str | None, method: str, seed
 
 @main.command("sweep")
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--n", "n", required=True, type=int, help="Initialisations 0..N-1.")
+@click.option("--n", "n", required=True, type=int, callback=check_runs,
+              help="Initialisations 0..N-1 (at most 10^7; KLTOOLS_MAX_RUNS).")
 @click.option("--property", "prop", default=None, help="Check this property at each (see check).")
 @click.option("--integrate", "integrate_", is_flag=True, help="Integrate the flow from each.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="JSON-lines results file; rerun with it to resume.")
-@click.option("--workers", default=None, type=int,
-              help="Local processes [default: CPU count; 0: this process].")
+@click.option("--workers", default=None, type=int, callback=check_workers,
+              help="Local processes [default: CPU count; 0: this process; at most 4 per CPU].")
 @click.option("--scheduler", default=None, help="dask.distributed address tcp://HOST:PORT.")
-@click.option("--t-end", "t_end", default=None, help="Horizon [default: the property's; 10].")
+@click.option("--connect-timeout", default=10.0, show_default=True, type=Seconds(high=3600),
+              help="Seconds to reach the scheduler, handshake included.")
+@click.option("--t-end", "t_end", default=None, type=ExactNumber(positive=True),
+              help="Horizon [default: the property's; 10].")
 @click.option("--dps", default=30, show_default=True, type=int)
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Root of numpy SeedSequence(seed).spawn(N).")
-@click.option("--exponent", default=None, help="Exponent for --property lojasiewicz.")
-@click.option("--eta", default=None, help="Step for --property gd-vs-flow.")
+@click.option("--exponent", default=None, type=ExactNumber(positive=True, high=Fraction(1)),
+              help="Exponent for --property lojasiewicz.")
+@click.option("--eta", default=None, type=ExactNumber(positive=True),
+              help="Step for --property gd-vs-flow.")
+@_budget_options("sweep")
 @click.option("--plot", default=None, type=click.Path(dir_okay=False),
               help="Write a PNG of verdicts, rates and exponents.")
+@click.option("--force", is_flag=True, help="Let --plot overwrite an existing file.")
 @click.option("--json", "as_json", is_flag=True, help="Summary as JSON on stdout.")
 @handle_errors
 def sweep_command(spec: str, n: int, prop: str | None, integrate_: bool, out: str,
-                  workers: int | None, scheduler: str | None, t_end: str | None, dps: int,
-                  seed: int, exponent: str | None, eta: str | None, plot: str | None,
+                  workers: int | None, scheduler: str | None, connect_timeout: float,
+                  t_end: str | None, dps: int, seed: int, exponent: str | None, eta: str | None,
+                  max_steps: int, wall_time: float, plot: str | None, force: bool,
                   as_json: bool) -> None:
     """Run N seeded initialisations of SPEC in parallel, appending results to --out as they
     finish. Exit code 0 when every run holds (or --integrate), 1 when one is refuted, 3 when one
@@ -387,6 +505,7 @@ def sweep_command(spec: str, n: int, prop: str | None, integrate_: bool, out: st
 
     from kltools.sweep import sweep as run_sweep
 
+    outputs = _check_outputs({"--plot": plot}, force)
     bar = tqdm(total=n, desc="sweep", unit="run", file=sys.stderr, delay=1.0, leave=False)
 
     def progress(done: int, _total: int) -> None:
@@ -395,12 +514,17 @@ def sweep_command(spec: str, n: int, prop: str | None, integrate_: bool, out: st
     try:
         result = run_sweep(spec, n, out=out, prop=prop, integrate=integrate_, workers=workers,
                            scheduler=scheduler, t_end=t_end, dps=dps, seed=seed,
-                           exponent=exponent, eta=eta, progress=progress,
+                           exponent=exponent, eta=eta, wall_time=wall_time,
+                           max_steps=max_steps, connect_timeout=connect_timeout,
+                           progress=progress,
                            log=lambda msg: click.echo(f"kltools: {msg}", err=True))
     finally:
         bar.close()
     if plot:
-        result.plot(plot)
+        from kltools.files import replacing
+
+        with replacing(outputs["--plot"], "--plot") as tmp:
+            result.plot(tmp)
     click.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text())
     sys.exit(result.exit_code)
 

@@ -1,12 +1,16 @@
-"""`kltools derive`: every example in every format, clean one-line errors with exit code 2."""
+"""The `kltools` command: derive in every format; every mistake one line and exit code 2;
+output files that are never overwritten by accident; budgets; Ctrl-C exits 130."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sympy as sp
@@ -175,3 +179,205 @@ def test_real_process_malformed_spec(tmp_path: Path) -> None:
     lines = proc.stderr.splitlines()
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith("kltools: error: objective.expr: powers must be numbers")
+
+
+# -- options checked when the command line is read ------------------------------------------------
+
+BLOWUP = str(ROOT / "examples" / "objective_blowup.toml")
+STIFF_SPEC = '[objective]\nexpr = "x**2 + y**4"\nvars = ["x", "y"]\n[init]\ntheta = ["1", "1"]\n'
+
+
+def _one_line_exit_2(result: Any, *needles: str) -> str:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("kltools: error: ")
+    assert "Traceback" not in result.output and result.stdout == ""
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(("args", "needles"), [
+    (["integrate", BLOWUP, "--t-end", "1", "--method", "gd", "--eta", "nan"],
+     ["'--eta'", "'nan' is not a finite number"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--method", "gd", "--eta", "inf"],
+     ["'--eta'", "not a finite number"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--method", "gd", "--eta", "abc"],
+     ["'--eta'", "not a finite number"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--method", "gd", "--eta", "-1/2"],
+     ["'--eta'", "must be positive"]),
+    (["check", BLOWUP, "--property", "lojasiewicz", "--exponent", "abc"],
+     ["'--exponent'", "not a finite number"]),
+    (["check", BLOWUP, "--property", "lojasiewicz", "--exponent", "3/2"],
+     ["'--exponent'", "at most 1"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--wall-time", "-3"], ["'--wall-time'"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--wall-time", "nan"], ["'--wall-time'"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--max-steps", "0"], ["'--max-steps'"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--max-steps", "-5"], ["'--max-steps'"]),
+    (["check", BLOWUP, "--property", "no-blowup", "--examples", "1000000000"],
+     ["'--examples'", "100000", "KLTOOLS_MAX_EXAMPLES"]),
+    (["integrate", BLOWUP, "--t-end", "1e99999999"], ["'--t-end'", "exponent beyond"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--init", "1e99999999"], ["'--init'"]),
+    (["integrate", BLOWUP, "--t-end", "0"], ["'--t-end'", "must be positive"]),
+    (["check", BLOWUP, "--property", "no-blowup", "--t-end", "1e-99999999"],
+     ["'--t-end'", "exponent beyond"]),
+    (["sweep", BLOWUP, "--n", "1", "--integrate", "--out", "r.jsonl", "--n", "100000000"],
+     ["'--n'", "KLTOOLS_MAX_RUNS"]),
+    (["sweep", BLOWUP, "--n", "1", "--integrate", "--out", "r.jsonl", "--workers", "100000"],
+     ["'--workers'", "4 per CPU"]),
+    (["integrate", BLOWUP], ["Missing option '--t-end'", "kltools integrate --help"]),
+    (["integrate", BLOWUP, "--t-end", "1", "--no-such-option"], ["No such option"]),
+    (["no-such-command"], ["No such command"]),
+])
+def test_a_bad_option_is_one_line_and_exit_2_before_any_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str],
+        needles: list[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    # Nothing may be loaded or computed for a bad option: loading the spec would fail the test.
+    monkeypatch.setattr("kltools.cli._load", _no_work)
+    _one_line_exit_2(run(*args), *needles)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _no_work(*_a: object, **_k: object) -> None:
+    raise AssertionError("the spec was loaded before the options were checked")
+
+
+def test_the_example_limit_can_be_raised_by_the_environment(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kltools.cli._load", _no_work)
+    monkeypatch.setenv("KLTOOLS_MAX_EXAMPLES", "5")
+    _one_line_exit_2(run("check", BLOWUP, "--property", "no-blowup", "--examples", "6"),
+                     "more than the 5")
+    monkeypatch.setenv("KLTOOLS_MAX_EXAMPLES", "many")
+    _one_line_exit_2(run("check", BLOWUP, "--property", "no-blowup", "--examples", "6"),
+                     "KLTOOLS_MAX_EXAMPLES='many' is not an integer")
+
+
+# -- output files ---------------------------------------------------------------------------------
+
+def test_save_and_plot_refuse_to_overwrite_without_force(tmp_path: Path) -> None:
+    save, plot = tmp_path / "t.json", tmp_path / "t.png"
+    save.write_text("my notes")
+    plot.write_bytes(b"my picture")
+    for opt, path in (("--save", save), ("--plot", plot)):
+        r = run("integrate", BLOWUP, "--t-end", "1/10", opt, str(path))
+        _one_line_exit_2(r, f"{opt}: {path} exists; pass --force")
+    assert save.read_text() == "my notes" and plot.read_bytes() == b"my picture"
+    r = run("integrate", BLOWUP, "--t-end", "1/10", "--save", str(save), "--plot", str(plot),
+            "--force")
+    assert r.exit_code == 0, r.output
+    assert json.loads(save.read_text())["parameters"] == ["x"]
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.json", "t.png"]  # no temporaries
+
+
+def test_output_into_a_missing_or_unwritable_place_is_refused_before_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kltools.cli._load", _no_work)
+    missing = tmp_path / "no-dir" / "t.png"
+    _one_line_exit_2(run("integrate", BLOWUP, "--t-end", "1", "--plot", str(missing)),
+                     f"--plot: cannot write {missing}", "does not exist")
+    _one_line_exit_2(run("integrate", BLOWUP, "--t-end", "1", "--save",
+                         "/proc/kltools-t.json"), "--save: cannot write /proc/kltools-t.json")
+    same = tmp_path / "same"
+    _one_line_exit_2(run("integrate", BLOWUP, "--t-end", "1", "--save", str(same), "--plot",
+                         str(same)), "name the same file")
+    _one_line_exit_2(run("sweep", BLOWUP, "--n", "1", "--integrate", "--out",
+                         str(tmp_path / "r.jsonl"), "--plot", str(missing)),
+                     f"--plot: cannot write {missing}")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_while_saving_is_one_line_with_the_path(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from kltools.integrate.trajectory import Trajectory
+
+    def full(self: object, path: object) -> None:
+        Path(str(path)).write_text("{\"partial\": ")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Trajectory, "save", full)
+    save = tmp_path / "t.json"
+    _one_line_exit_2(run("integrate", BLOWUP, "--t-end", "1/10", "--save", str(save)),
+                     f"--save: cannot write {save}: No space left on device")
+    assert list(tmp_path.iterdir()) == []  # no half-written file left
+
+
+# -- budgets and outcomes -------------------------------------------------------------------------
+
+def test_integrate_shows_its_budget_and_ends_on_it(tmp_path: Path) -> None:
+    spec = tmp_path / "stiff.toml"
+    spec.write_text(STIFF_SPEC)
+    r = run("integrate", str(spec), "--t-end", "1e8", "--max-steps", "40")
+    assert r.exit_code == 0, r.output
+    assert "outcome     max_steps:" in r.stdout
+    assert "note        the step budget ran out before T: raise --max-steps" in r.stdout
+    assert "budget      600 s wall clock, 40 steps per integration" in r.stdout
+    data = json.loads(run("integrate", str(spec), "--t-end", "1e8", "--max-steps", "40",
+                          "--json").stdout)
+    assert data["budget"] == {"wall_time": 600.0, "max_steps": 40}
+    assert data["outcome"] == "max_steps" and data["n_steps"] <= 40
+
+
+def test_a_check_whose_wall_clock_budget_runs_out_is_inconclusive(tmp_path: Path) -> None:
+    spec = tmp_path / "stiff.toml"
+    spec.write_text(STIFF_SPEC)
+    r = run("check", str(spec), "--property", "no-blowup", "--t-end", "1e8", "--examples", "50",
+            "--wall-time", "1", "--json")
+    assert r.exit_code == 3, r.output
+    v = json.loads(r.stdout)
+    assert v["verdict"] == "inconclusive" and v["budget"]["wall_time"] == 1.0
+    assert "wall-clock budget of 1 s was spent after" in v["evidence"]["reason"]
+    done = sum(v["evidence"]["examples"].values())
+    assert 1 <= done < 50 and v["examples"] == done
+
+
+@pytest.mark.parametrize("command", ["integrate", "check", "sweep"])
+def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          command: str) -> None:
+    def interrupted(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    target = {"integrate": "kltools.integrate.flow.integrate",
+              "check": "kltools.checks.runner.check", "sweep": "kltools.sweep.sweep"}[command]
+    monkeypatch.setattr(target, interrupted)
+    args = {"integrate": ["--t-end", "1"], "check": ["--property", "no-blowup"],
+            "sweep": ["--n", "1", "--integrate", "--out", str(tmp_path / "r.jsonl")]}[command]
+    r = run(command, BLOWUP, *args)
+    assert r.exit_code == 130, r.output
+    assert r.stderr.splitlines()[-1] == "kltools: interrupted"
+
+
+def test_sigint_of_a_real_run_exits_130(tmp_path: Path) -> None:
+    spec = tmp_path / "stiff.toml"
+    spec.write_text(STIFF_SPEC)
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen([sys.executable, "-m", "kltools.cli", "integrate", str(spec),
+                             "--t-end", "1e8", "--json"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for_progress(proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert err.rstrip().endswith("kltools: interrupted") and out == ""
+
+
+def _wait_for_progress(proc: subprocess.Popen[str]) -> None:
+    """Block until the run prints its progress bar (it is integrating), within a budget."""
+    import selectors
+
+    assert proc.stderr is not None
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stderr, selectors.EVENT_READ)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if sel.select(timeout=1) and "integrate:" in os.read(proc.stderr.fileno(), 4096).decode():
+            return
+    raise AssertionError("the run never started integrating")

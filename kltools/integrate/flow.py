@@ -36,6 +36,7 @@ from typing import Any
 
 import sympy as sp
 
+from kltools.budget import capped
 from kltools.compiled.evaluator import Evaluator, to_fraction
 from kltools.compiled.jets import taylor_jet
 from kltools.compiled.program import Program, program_from_sympy
@@ -215,7 +216,8 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         is not determined by the model there), ``right`` / ``left`` (that side's piece), or
         ``filippov`` (the side the flow moves into, or a sliding mode).
     max_steps, max_events, wall_time
-        Guards; exceeding one ends the run with outcome ``max_steps``.
+        Guards; exceeding one ends the run with outcome ``max_steps``. A
+        :func:`kltools.budget.budget` in force caps ``max_steps`` and ``wall_time``.
     adaptive_precision
         Raise the working precision as ‖θ'‖ decays (module docstring).
     verify
@@ -228,6 +230,7 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
     """
     system = _as_derivation(problem)
     prob = system.d.problem
+    max_steps, wall_time = capped(max_steps, wall_time)  # the enclosing command's budget, if any
     conv = KinkConvention(convention) if isinstance(convention, str) else convention
     theta = list(theta0) if theta0 is not None else list(prob.initial_point())
     te = _check(dps, t_end, theta, system.n)

@@ -1,139 +1,24 @@
-"""Many initialisations at once: seeded, parallel or distributed, written as they finish, resumable.
-
-:func:`sweep` runs N initialisations of one spec, either integrating the flow (``integrate``
-mode) or checking a property (``property`` mode, one :class:`~kltools.checks.verdict.Verdict`
-per initialisation). Run i starts from :func:`init_from_seed` with child i of
-``numpy.random.SeedSequence(seed).spawn(N)``: θ_j = scale·round₁₂(g_j), g standard normal, the
-rule of a spec's ``[init] seed/scale`` (scale = the spec's ``[init] scale`` when its init is
-seeded, else 1). A run depends on nothing but its task, so the results are the same in this
-process, in a local process pool or on a dask.distributed cluster (apart from timings).
-
-Results go to a JSON-lines file: a header (spec, its SHA-256, mode, options, versions), then one
-line per initialisation as it finishes (``index``, ``seed``, exact ``init``, ``outcome``,
-``verdict``, ``figures``: rate, exponent, loss, digits, event counts, wall and CPU time; the
-verdict's ``evidence``; the trajectory without samples), each flushed and fsynced. Re-running
-with the same file skips the indices already there; a file of another spec or other options is
-refused. The summary (:class:`SweepResult`) gives the fraction that holds with its exact 95 %
-interval, quantiles of the rates and exponents, and the count of simultaneous kink crossings
-with a 95 % upper bound on their probability.
-
->>> from kltools.sweep import init_from_seed
->>> [str(v) for v in init_from_seed(3, 2024, 0)]
-['-211724338351/1000000000000', '-1340720567/7812500000', '74773317929/125000000000']
-"""
+"""The sweep itself: validate the options, check the property applies, open the results file,
+run what is missing where the executor says, and summarise (:func:`sweep`)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from kltools._sweep_exec import drive, open_executor
-from kltools._sweep_stats import (
-    binomial_cdf,
-    clopper_pearson,
-    plot_summary,
-    summarize,
-    summary_text,
-    upper_bound,
-)
-from kltools._sweep_store import ResultFile, canonical_json, make_header
-from kltools._sweep_worker import TIMING_FIELDS, Task, init_from_seed, recording_checker, run_task
 from kltools.errors import SpecError
 from kltools.spec.problem import Problem
+from kltools.sweep.executor import CONNECT_TIMEOUT, check_address, drive, open_executor
+from kltools.sweep.result import SweepResult
+from kltools.sweep.store import ResultFile, canonical_json, make_header
+from kltools.sweep.summary import summarize
+from kltools.sweep.worker import Task, recording_checker, run_task
 
-__all__ = ["SweepResult", "binomial_cdf", "clopper_pearson", "comparable", "init_from_seed",
-           "load_results", "sweep", "upper_bound"]
-
-
-@dataclass
-class SweepResult:
-    """What :func:`sweep` did and what the results file now says.
-
-    Attributes
-    ----------
-    path
-        The results file.
-    header
-        Its header line.
-    lines
-        A record per run with index < n, sorted by index: the fields the summary reads
-        (index, outcome, verdict, figures, detail, error; init when refuted). The full lines
-        are in the file (:func:`load_results`).
-    summary
-        :func:`kltools._sweep_stats.summarize` of those lines (JSON-ready).
-    ran, skipped
-        Runs computed by this call, and indices found already done.
-    elapsed
-        Wall-clock seconds of this call.
-    executor
-        Where the runs executed.
-    """
-
-    path: Path
-    header: dict[str, Any]
-    lines: list[dict[str, Any]]
-    summary: dict[str, Any]
-    ran: int = 0
-    skipped: int = 0
-    elapsed: float = 0.0
-    executor: str = ""
-    info: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def exit_code(self) -> int:
-        """0 all hold (or integrate mode), 1 some run refuted, 3 some inconclusive or missing."""
-        s = self.summary
-        if s["missing"]:
-            return 3
-        if s["mode"] != "property":
-            return 0
-        v = s["verdicts"]
-        return 1 if v["refuted"] else 3 if v["inconclusive"] else 0
-
-    def text(self) -> str:
-        return summary_text(self.summary)
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.summary, "out": str(self.path), "ran": self.ran,
-                "skipped": self.skipped, "elapsed": round(self.elapsed, 3),
-                "executor": self.executor}
-
-    def plot(self, path: str | Path) -> Path:
-        """Histogram PNG of verdicts/outcomes, rates and exponents (matplotlib, Agg)."""
-        return plot_summary(self.summary, self.lines, path)
-
-
-def comparable(line: dict[str, Any]) -> dict[str, Any]:
-    """A result line without its timings: equal for equal runs on any executor."""
-    out = {k: (dict(v) if isinstance(v, dict) else v) for k, v in line.items()}
-    for outer, inner in TIMING_FIELDS:
-        if isinstance(out.get(outer), dict):
-            out[outer].pop(inner, None)
-    return out
-
-
-def load_results(path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The header and the result lines (first line per index, sorted) of a results file."""
-    import json
-
-    text = Path(path).read_text(encoding="utf-8")
-    raw = text.splitlines()
-    if not raw:
-        raise SpecError(f"{path} is empty", "--out")
-    header = json.loads(raw[0])
-    seen: dict[int, dict[str, Any]] = {}
-    for r in raw[1:]:
-        try:
-            line = json.loads(r)
-        except json.JSONDecodeError:
-            continue  # an incomplete last line of an interrupted write
-        seen.setdefault(int(line["index"]), line)
-    return header, [seen[i] for i in sorted(seen)]
+__all__ = ["sweep"]
 
 
 def _options(problem: Problem, prop: str | None, t_end: object, dps: object,
@@ -205,6 +90,8 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
           integrate: bool = False, workers: int | None = None, scheduler: str | None = None,
           t_end: object | None = None, dps: int = 30, seed: int = 0,
           exponent: object | None = None, eta: object | None = None,
+          wall_time: float | None = None, max_steps: int | None = None,
+          connect_timeout: float = CONNECT_TIMEOUT,
           progress: Callable[[int, int], None] | None = None,
           log: Callable[[str], None] | None = None) -> SweepResult:
     """Run ``n`` seeded initialisations of ``spec`` and append their results to ``out``.
@@ -228,6 +115,13 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
         Horizon (default: the property's own, 10 for integrate), working digits, root seed.
     exponent, eta
         Options of the ``lojasiewicz`` and ``gd-vs-flow`` properties.
+    wall_time, max_steps
+        The budget of each run (:func:`kltools.budget.budget`): seconds of wall clock, steps per
+        integration (``None``: no limit). A run that spends it ends with its time-limit or
+        step outcome, recorded like any other; the budget is in the header but not part of
+        the sweep's identity, so a rerun may change it.
+    connect_timeout
+        Seconds for reaching the dask scheduler, handshake included.
     progress
         Called with (done, n) at the start and after every finished run.
     log
@@ -250,6 +144,9 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     if prop is not None and prop not in PROPERTIES:
         raise SpecError(f"unknown property {prop!r}; known: {', '.join(PROPERTIES)}",
                         "--property")
+    if scheduler is not None:
+        scheduler = check_address(scheduler)
+    budget = _budget(wall_time, max_steps, connect_timeout)
     problem = _load(spec)
     mode = "integrate" if integrate else "property"
     opts, scale = _options(problem, prop, t_end, dps, seed, exponent, eta)
@@ -261,7 +158,8 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
 
         kinks = len(derive(problem).switches)  # also reports a bad model before any run
     header = make_header(problem.source, problem.name, mode, prop, opts,
-                         {"parameters": list(problem.parameters), "kink_surfaces": kinks})
+                         {"parameters": list(problem.parameters), "kink_surfaces": kinks,
+                          "budget": budget})
     spec_json = canonical_json(problem.source)
     out_path = Path(out)
     existed = out_path.exists() and out_path.stat().st_size > 0
@@ -269,14 +167,14 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     ran = 0
     where = "nothing to run"
     try:
-        todo = [i for i in range(n) if i not in rf.done]
-        skipped = n - len(todo)
+        skipped = sum(1 for i in rf.done if i < n)
+        todo = n - skipped  # a count: the indices are generated as they are submitted
         if log is not None and skipped:
-            log(f"resuming {out_path}: {skipped} of {n} initialisations done, {len(todo)} to run")
+            log(f"resuming {out_path}: {skipped} of {n} initialisations done, {todo} to run")
         if progress is not None:
             progress(skipped, n)
-        tasks = (Task(spec_json, problem.name, mode, prop, run_opts, scale, seed, i)
-                 for i in todo)
+        tasks = (Task(spec_json, problem.name, mode, prop, run_opts, scale, seed, i,
+                      wall_time, max_steps) for i in range(n) if i not in rf.done)
 
         def record(line: dict[str, Any]) -> None:
             nonlocal ran
@@ -287,9 +185,10 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
 
         if todo:
             try:
-                with open_executor(workers, scheduler) as (executor, window, where):
+                with open_executor(workers, scheduler, connect_timeout) as (executor, window,
+                                                                           where):
                     if log is not None:
-                        log(f"running {len(todo)} initialisations on {where}")
+                        log(f"running {todo} initialisations on {where}")
                     drive(executor, run_task, tasks, window, record)
             except SpecError:
                 if not existed and not ran:
@@ -300,6 +199,22 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
         header = rf.header
     finally:
         rf.close()
-    return SweepResult(out_path, header, lines, summarize(header, lines, n), ran, skipped,
+    summary = {**summarize(header, lines, n), "budget": budget}
+    return SweepResult(out_path, header, lines, summary, ran, skipped,
                        time.monotonic() - started, where)
 
+
+def _budget(wall_time: object, max_steps: object, connect_timeout: object) -> dict[str, Any]:
+    """The per-run budget, checked (JSON-ready, for the header and the summary)."""
+    import math
+
+    for name, value in (("wall_time", wall_time), ("connect_timeout", connect_timeout)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value) or value <= 0):
+            raise SpecError(f"{name} must be a positive number of seconds, got {value!r}",
+                            f"--{name.replace('_', '-')}")
+    if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int)
+                                  or max_steps < 1):
+        raise SpecError(f"max_steps must be a positive integer, got {max_steps!r}",
+                        "--max-steps")
+    return {"wall_time": wall_time, "max_steps": max_steps}

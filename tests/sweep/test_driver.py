@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,62 +12,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import mpmath
-import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from kltools._sweep_store import ResultFile
-from kltools.cli import main
-from kltools.sweep import (
-    clopper_pearson,
-    comparable,
-    init_from_seed,
-    load_results,
-    sweep,
-    upper_bound,
-)
-
-ROOT = Path(__file__).resolve().parents[1]
-RELU = ROOT / "examples" / "relu_two_layer.toml"
-# L = -x^4 + x^2/1000, seeded inits of scale 1/5: about half blow up before t = 10.
-BLOWUP_SPEC = """\
-[objective]
-expr = "-x**4 + x**2/1000"
-vars = ["x"]
-[init]
-seed = 0
-scale = "0.2"
-"""
-
-
-@pytest.fixture
-def blowup_spec(tmp_path: Path) -> Path:
-    p = tmp_path / "quartic.toml"
-    p.write_text(BLOWUP_SPEC)
-    return p
-
-
-def run_cli(*args: str) -> object:
-    return CliRunner().invoke(main, list(args))
-
-
-def same_results(a: Path, b: Path) -> None:
-    ha, la = load_results(a)
-    hb, lb = load_results(b)
-    assert ha["spec_sha256"] == hb["spec_sha256"] and ha["options"] == hb["options"]
-    assert [r["index"] for r in la] == [r["index"] for r in lb]
-    assert [comparable(r) for r in la] == [comparable(r) for r in lb]
-
-
-def test_inits_are_the_children_of_one_seed_sequence() -> None:
-    children = np.random.SeedSequence(11).spawn(4)
-    for i, child in enumerate(children):
-        g = np.random.default_rng(child).standard_normal(3)
-        expected = tuple(Fraction(1, 2) * Fraction(f"{v:.12g}") for v in g)
-        got = init_from_seed(3, 11, i, "1/2")
-        assert tuple(Fraction(str(v)) for v in got) == expected
-    assert init_from_seed(3, 11, 2) == init_from_seed(3, 11, 2)
-    assert init_from_seed(3, 11, 2) != init_from_seed(3, 12, 2)
+from kltools.sweep import clopper_pearson, load_results, sweep
+from tests.sweep.helpers import RELU, run_cli, same_results
 
 
 def test_blowup_fraction_equals_the_closed_form_threshold(blowup_spec: Path,
@@ -102,15 +48,6 @@ def test_blowup_fraction_equals_the_closed_form_threshold(blowup_spec: Path,
     assert s["verdicts"] == {"holds": k, "refuted": n - k, "inconclusive": 0}
     assert res.exit_code == 1  # counter-examples were found
     assert "simultaneous" not in s  # a smooth objective has no kinks
-
-
-def test_binomial_bounds_match_their_closed_forms() -> None:
-    for n in (1, 7, 100, 3000):
-        assert upper_bound(0, n) == pytest.approx(1 - 0.05 ** (1 / n), rel=1e-9)
-        assert upper_bound(0, n) < 3 / n  # the rule of three is conservative
-        assert clopper_pearson(n, n)[0] == pytest.approx(0.025 ** (1 / n), rel=1e-9)
-    lo, hi = clopper_pearson(5, 10)
-    assert (lo, hi) == pytest.approx((0.187086, 0.812914), abs=1e-6)
 
 
 def test_resume_after_truncation_runs_only_the_missing(tmp_path: Path) -> None:
@@ -185,66 +122,12 @@ def test_same_results_on_a_multiprocess_dask_cluster(tmp_path: Path) -> None:
     same_results(a, c)
 
 
-def test_an_out_of_another_spec_or_options_is_refused(tmp_path: Path,
-                                                     blowup_spec: Path) -> None:
-    out = tmp_path / "r.jsonl"
-    assert run_cli("sweep", str(RELU), "--n", "2", "--integrate", "--t-end", "1",
-                   "--workers", "0", "--out", str(out)).exit_code == 0
-    before = out.read_text()
-    r = run_cli("sweep", str(blowup_spec), "--n", "2", "--integrate", "--t-end", "1",
-                "--workers", "0", "--out", str(out))
-    assert r.exit_code == 2
-    assert "different sweep" in r.stderr and "spec relu_two_layer" in r.stderr
-    r = run_cli("sweep", str(RELU), "--n", "2", "--integrate", "--t-end", "2", "--workers", "0",
-                "--out", str(out))
-    assert r.exit_code == 2 and "t_end '1' vs '2'" in r.stderr
-    r = run_cli("sweep", str(RELU), "--n", "2", "--property", "codim2", "--t-end", "1",
-                "--workers", "0", "--out", str(out))
-    assert r.exit_code == 2 and "mode" in r.stderr
-    assert out.read_text() == before  # nothing mixed in
-    other = tmp_path / "notes.txt"
-    other.write_text("my notes\n")
-    r = run_cli("sweep", str(RELU), "--n", "1", "--integrate", "--out", str(other))
-    assert r.exit_code == 2 and "not a kltools sweep file" in r.stderr
-    assert other.read_text() == "my notes\n"
-
-
-def test_a_second_writer_is_refused(tmp_path: Path) -> None:
-    out = tmp_path / "r.jsonl"
-    sweep(RELU, 1, out=out, integrate=True, t_end=1, workers=0)
-    held = ResultFile.open(out, load_results(out)[0])
-    try:
-        r = run_cli("sweep", str(RELU), "--n", "2", "--integrate", "--t-end", "1",
-                    "--workers", "0", "--out", str(out))
-        assert r.exit_code == 2 and "another kltools sweep is writing" in r.stderr
-    finally:
-        held.close()
-
-
-def test_an_unreachable_scheduler_fails_fast_with_one_message(tmp_path: Path) -> None:
-    with socket.socket() as s:  # a loopback port nobody listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    out = tmp_path / "r.jsonl"
-    start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kltools.cli", "sweep", str(RELU), "--n", "2",
-                           "--integrate", "--out", str(out), "--scheduler",
-                           f"tcp://127.0.0.1:{port}"], capture_output=True, text=True,
-                          timeout=60, env={**os.environ, "KLTOOLS_DEBUG": ""})
-    elapsed = time.monotonic() - start
-    assert proc.returncode == 2, proc.stderr
-    assert elapsed < 10
-    msg = proc.stderr.strip().splitlines()
-    assert len(msg) == 1 and "cannot reach a dask scheduler" in msg[0] and str(port) in msg[0]
-    assert proc.stdout == "" and not out.exists()
-
-
 @pytest.mark.parametrize(("args", "message"), [
     (["--n", "0", "--integrate"], "--n must be a positive integer"),
     (["--n", "2", "--property", "no-such"], "unknown property 'no-such'"),
     (["--n", "2"], "exactly one of --property NAME and --integrate"),
     (["--n", "2", "--integrate", "--property", "energy"], "exactly one of"),
-    (["--n", "2", "--integrate", "--t-end", "-1"], "--t-end must be positive"),
+    (["--n", "2", "--integrate", "--t-end", "-1"], "'--t-end': '-1' must be positive"),
     (["--n", "2", "--integrate", "--dps", "5"], "10..10000"),
     (["--n", "2", "--integrate", "--workers", "-1"], "--workers must be >= 0"),
     (["--n", "2", "--property", "energy", "--exponent", "1/2"], "goes with --property"),

@@ -22,11 +22,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from kltools.errors import SpecError
+from kltools.files import create_exclusively, write_text_atomically
 
 __all__ = ["FORMAT", "IDENTITY", "ResultFile", "canonical_json", "make_header", "slim",
            "versions"]
 
 FORMAT = "kltools-sweep/1"
+#: Longest header line read (the spec is in it): a larger first line is not a sweep header.
+MAX_HEADER_CHARS = 1 << 26
 #: Header fields that must agree for two runs to share a results file.
 IDENTITY = ("format", "spec_sha256", "mode", "property", "options", "init_rule")
 INIT_RULE = ("theta_j = scale * Rational(f'{g_j:.12g}'), g = numpy.random.default_rng("
@@ -80,6 +83,12 @@ class ResultFile:
     def open(path: str | Path, header: dict[str, Any]) -> ResultFile:
         """Open ``path`` for appending under ``header``: create it, or check and resume it.
 
+        Nothing is written before the file is known to be this sweep's: a new file appears with
+        its header complete (written to a temporary file, then linked into place); an existing
+        one is read and checked first, and repaired (an incomplete last line dropped, duplicate
+        results removed) only by writing the repaired copy to a temporary file and renaming it
+        over the original. An existing empty file is taken as new (it holds nothing to lose).
+
         Raises :class:`~kltools.errors.SpecError` (path ``--out``) when the file belongs to another
         spec or other options, is not a sweep file, or is being written by another sweep.
         """
@@ -87,45 +96,41 @@ class ResultFile:
         if path.is_dir():
             raise SpecError(f"{path} is a directory; give a file name such as results.jsonl",
                             "--out")
+        if not path.exists():
+            create_exclusively(path, json.dumps(header, ensure_ascii=False) + "\n", "--out")
+        # The file exists now (ours, or one that appeared meanwhile): checked under the lock.
         try:
-            handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (kept open: the sweep)
+            handle = open(path, "r+", encoding="utf-8")  # noqa: SIM115 (kept open: the sweep)
         except OSError as exc:
-            raise SpecError(f"cannot open {path} for appending: {exc}", "--out") from None
+            raise SpecError(f"cannot open {path} for appending: {exc.strerror or exc}",
+                            "--out") from None
         try:
             _lock(handle, path)
-            handle.seek(0)
-            text = handle.read()
             rf = ResultFile(path, header, handle=handle)
-            if not text:
-                rf._write(header)
-            else:
-                rf._resume(text)
-            return rf
+            try:
+                first = handle.readline(MAX_HEADER_CHARS)
+                if not first:
+                    rf._write(header)
+                    return rf
+                if _header_of(first) is None:
+                    raise _ForeignFileError  # not ours: say so below, touch nothing
+                return rf._resume(first + handle.read())
+            except (UnicodeError, _ForeignFileError):  # undecodable bytes are not ours either
+                raise SpecError(f"{path} is not a kltools sweep file (its first line is not a "
+                                "sweep header); choose another --out", "--out") from None
         except BaseException:
             handle.close()
             raise
 
-    def _resume(self, text: str) -> None:
+    def _resume(self, text: str) -> ResultFile:
+        """Check the file's header and results; repair what an interrupted write or a copy left
+        (through a temporary file and a rename); return the open file positioned at its end."""
         assert self.handle is not None
-        if not text.endswith("\n"):
-            # A write cut short by a kill: an incomplete result, recomputed below.
-            keep = text.rfind("\n") + 1
-            if keep == 0:
-                raise SpecError(f"{self.path} holds no complete line; it is not a sweep file "
-                                "(or its header was cut short): move it away", "--out")
-            print(f"kltools: note: {self.path}: dropped an incomplete last line "
-                  f"({len(text) - keep} bytes) left by an interrupted write", file=sys.stderr)
-            self.handle.truncate(len(text[:keep].encode("utf-8")))
-            self.handle.seek(0, os.SEEK_END)
-            text = text[:keep]
+        complete = text.endswith("\n")
         lines = text.splitlines()
-        try:
-            old = json.loads(lines[0])
-        except json.JSONDecodeError:
-            old = None
-        if not isinstance(old, dict) or old.get("format") != FORMAT:
-            raise SpecError(f"{self.path} is not a kltools sweep file (its first line is not a "
-                            "sweep header); choose another --out", "--out")
+        old = _header_of(lines[0]) if complete or len(lines) > 1 else None
+        if old is None:
+            raise _ForeignFileError  # the header line itself is incomplete
         diff = [k for k in IDENTITY if old.get(k) != self.header.get(k)]
         if diff:
             raise SpecError(f"{self.path} holds results of a different sweep "
@@ -137,14 +142,55 @@ class ResultFile:
                   f"{old.get('versions')}, now {self.header.get('versions')}; results may "
                   "differ in the last digits", file=sys.stderr)
         self.header = old
-        for k, raw in enumerate(lines[1:], start=2):
+        body = lines[1:] if complete else lines[1:-1]  # a write cut short by a kill
+        kept = self._results(body, old)
+        notes = [] if complete else [f"dropped an incomplete last line ({len(lines[-1])} "
+                                     "characters) left by an interrupted write"]
+        if len(kept) < len(body):
+            notes.append(f"removed {len(body) - len(kept)} duplicate result line"
+                         f"{'s' if len(body) - len(kept) > 1 else ''}")
+        if notes:
+            print(f"kltools: note: {self.path}: {'; '.join(notes)}", file=sys.stderr)
+            self._rewrite([lines[0], *kept])
+        self.handle.seek(0, os.SEEK_END)
+        return self
+
+    def _results(self, body: list[str], header: dict[str, Any]) -> list[str]:
+        """The result lines to keep: the first one of each seed, in file order. A line that is
+        not a result of this sweep (not JSON, no index, another seed) is refused."""
+        entropy = (header.get("options") or {}).get("seed")
+        kept: list[str] = []
+        for k, raw in enumerate(body, start=2):
             try:
                 line = json.loads(raw)
                 index = int(line["index"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+                seed = line.get("seed") or {"entropy": entropy, "spawn_key": [index]}
+                same = seed == {"entropy": entropy, "spawn_key": [index]}
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
                 raise SpecError(f"{self.path}, line {k}: not a sweep result; repair or move the "
                                 "file", "--out") from None
-            self.done.setdefault(index, slim(line))
+            if not same:
+                raise SpecError(f"{self.path}, line {k}: the result of seed {seed}, not of "
+                                f"this sweep's seed {entropy} and index {index}; repair or move "
+                                "the file", "--out")
+            if index not in self.done:
+                self.done[index] = slim(line)
+                kept.append(raw)
+        return kept
+
+    def _rewrite(self, lines: list[str]) -> None:
+        """Replace the file by ``lines`` (temporary file + rename) and move the lock and the
+        handle to the new file."""
+        assert self.handle is not None
+        write_text_atomically(self.path, "".join(f"{ln}\n" for ln in lines), "--out")
+        handle = open(self.path, "r+", encoding="utf-8")  # noqa: SIM115 (kept open: the sweep)
+        try:
+            _lock(handle, self.path)
+        except BaseException:
+            handle.close()
+            raise
+        self.handle.close()
+        self.handle = handle
 
     def _write(self, obj: dict[str, Any]) -> None:
         assert self.handle is not None
@@ -161,6 +207,19 @@ class ResultFile:
         if self.handle is not None:
             self.handle.close()  # closing releases the flock
             self.handle = None
+
+
+class _ForeignFileError(Exception):
+    """The file is not a sweep file (reported by :meth:`ResultFile.open`, which writes nothing)."""
+
+
+def _header_of(first: str) -> dict[str, Any] | None:
+    """The sweep header on a file's first line, or None if it is not one."""
+    try:
+        old = json.loads(first)
+    except json.JSONDecodeError:
+        return None
+    return old if isinstance(old, dict) and old.get("format") == FORMAT else None
 
 
 def slim(line: dict[str, Any]) -> dict[str, Any]:

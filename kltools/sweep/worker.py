@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from kltools.budget import budget
 from kltools.errors import KltoolsError, NotApplicableError, SpecError
 
-__all__ = ["TIMING_FIELDS", "Task", "init_from_seed", "run_task", "tail_rate"]
+__all__ = ["TIMING_FIELDS", "Task", "init_from_seed", "outcome_name", "run_task", "tail_rate"]
 
 #: Fields of a result line that depend on the machine and its load, not on the mathematics.
 TIMING_FIELDS = (("figures", "wall_time"), ("figures", "cpu_time"))
@@ -53,6 +54,8 @@ class Task:
     entropy, index
         The seed: ``SeedSequence(entropy, spawn_key=(index,))``, which is child ``index`` of
         ``SeedSequence(entropy).spawn(N)`` for every ``N > index``.
+    wall_time, max_steps
+        The run's budget (:func:`kltools.budget.budget`; ``None``: no limit of that kind).
     """
 
     spec_json: str
@@ -63,6 +66,8 @@ class Task:
     scale: str
     entropy: int
     index: int
+    wall_time: float | None = None
+    max_steps: int | None = None
 
 
 def init_from_seed(n_parameters: int, entropy: int, index: int, scale: object = 1
@@ -206,6 +211,38 @@ def recording_checker(problem: Any) -> Any:
     return _Recording(problem)
 
 
+def outcome_name(traj: Any) -> str:
+    """How ``traj`` ended, by name: its outcome's value, or for an integrator that reports every
+    early stop as ``max_steps``, the cause it records (``time_limit``, ``stalled``,
+    ``max_events``), so that a spent budget reads as one."""
+    value = str(traj.outcome.value)
+    cause = traj.info.get("engine")
+    if value == "max_steps" and cause in ("time_limit", "stalled", "max_events"):
+        return str(cause)
+    return value
+
+
+def stopped_on_kink_intersection(exc: BaseException) -> bool:
+    """Whether a run ended where the flow would slide on an intersection of two or more kink
+    surfaces (codimension >= 2). The integrator reports it as an
+    :class:`~kltools.errors.IntegrationError` whose message says "codimension >= 2"; the one
+    place to change when it becomes an outcome value."""
+    return "codimension >= 2" in str(exc)
+
+
+def _run(engine: Any, task: Task, theta0: list[str]) -> tuple[Any, Any]:
+    """(trajectory, verdict) of one run: the flow, or the property and the flow it recorded."""
+    if task.mode == "integrate":
+        from kltools.integrate.flow import integrate
+
+        return integrate(engine, theta0, task.options["t_end"], dps=task.options["dps"]), None
+    from kltools.checks.properties import PROPERTIES
+
+    engine.recorded = None
+    verdict = PROPERTIES[task.prop].run(engine, theta0, **task.options)
+    return engine.recorded, verdict
+
+
 def run_task(task: Task) -> dict[str, Any]:
     """Run one initialisation and return its result line (JSON-ready).
 
@@ -225,28 +262,20 @@ def run_task(task: Task) -> dict[str, Any]:
                             "init": theta0}
     traj = verdict = None
     try:
-        if task.mode == "integrate":
-            from kltools.integrate.flow import integrate
-
-            traj = integrate(engine, theta0, task.options["t_end"], dps=task.options["dps"])
-        else:
-            from kltools.checks.properties import PROPERTIES
-
-            engine.recorded = None
-            verdict = PROPERTIES[task.prop].run(engine, theta0, **task.options)
-            traj = engine.recorded
+        with budget(task.wall_time, task.max_steps):
+            traj, verdict = _run(engine, task, theta0)
     except (SpecError, NotApplicableError):
         raise
     except KltoolsError as exc:
         line.update({"outcome": "error", "verdict": "inconclusive" if task.mode == "property"
                      else None, "error": f"{type(exc).__name__}: {exc}"})
-        if "codimension >= 2" in str(exc):
+        if stopped_on_kink_intersection(exc):
             # The integrator stops where the flow would slide on an intersection of kink
             # surfaces, after meeting them at one instant: a simultaneous crossing the codim-2
             # count must include, though the trajectory is lost with the exception.
             line["figures"] = {"events": {"simultaneous": 1}}
     else:
-        line["outcome"] = traj.outcome.value if traj is not None else None
+        line["outcome"] = outcome_name(traj) if traj is not None else None
         line["verdict"] = verdict.status.value if verdict is not None else None
         if verdict is not None:
             line["evidence"] = verdict.evidence
