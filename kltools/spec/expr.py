@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import keyword
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
@@ -24,11 +25,38 @@ import sympy as sp
 from kltools.errors import SpecError
 from kltools.spec.functions import sigmoid, softplus
 
-__all__ = ["FUNCTIONS", "MAX_EXPONENT", "parse_expression", "parse_number", "real_symbol"]
+__all__ = ["FUNCTIONS", "MAX_EXPONENT", "normalize_name", "parse_expression", "parse_number",
+           "real_symbol"]
 
 MAX_EXPONENT = 1000
 """Largest numerator or denominator allowed in a power ``a**(p/q)``: bigger ones are refused
 (``9**9**9`` would otherwise hang while SymPy computes the number)."""
+
+
+def normalize_name(name: str) -> str:
+    """The NFKC form of ``name``: what Python's parser reads an identifier as.
+
+    ``ast.parse`` normalises identifiers (PEP 3131), so a fullwidth ``ｘ`` *is* ``x`` and the
+    ligature ``ﬁ`` *is* ``fi`` in an expression; kltools compares names in this form, refuses
+    two declared names with one form, and reports names as the user wrote them.
+
+    >>> normalize_name("ｘ"), normalize_name("ﬁ")
+    ('x', 'fi')
+    """
+    return unicodedata.normalize("NFKC", name)
+
+
+def _by_normal_form(names: Mapping[str, sp.Symbol], path: str) -> dict[str, sp.Symbol]:
+    out: dict[str, sp.Symbol] = {}
+    written: dict[str, str] = {}
+    for name, sym in names.items():
+        key = normalize_name(name)
+        if key in out:
+            raise SpecError(f"the names {written[key]!r} and {name!r} are the same name to "
+                            f"Python (both read as {key!r}, Unicode NFKC); rename one", path)
+        out[key] = sym
+        written[key] = name
+    return out
 
 
 def real_symbol(name: str) -> sp.Symbol:
@@ -145,10 +173,12 @@ class _Rebuilder:
         if isinstance(node, ast.Name):
             if node.id in self.names:
                 return self.names[node.id]
-            known = ", ".join(sorted(self.names)) or "none declared"
+            known = ", ".join(sorted(str(v) for v in self.names.values())) or "none declared"
             hint = " (it is a function: call it)" if node.id in FUNCTIONS else ""
+            # As written: node.id is the NFKC form, which may not be what the user typed.
+            written = ast.get_source_segment(self.source, node) or node.id
             raise SpecError(
-                f"unknown symbol {node.id!r}{hint}; the variables are: {known}; {self.fix}",
+                f"unknown symbol {written!r}{hint}; the variables are: {known}; {self.fix}",
                 self.path)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
             v = self.build(node.operand)
@@ -215,8 +245,8 @@ def parse_expression(text: str, variables: Sequence[sp.Symbol] | Mapping[str, sp
     """
     if not isinstance(text, str):
         raise SpecError(f"expected an expression as a string, got {type(text).__name__}", path)
-    names = (dict(variables) if isinstance(variables, Mapping)
-             else {str(v): v for v in variables})
+    names = _by_normal_form(dict(variables) if isinstance(variables, Mapping)
+                            else {str(v): v for v in variables}, path)
     clash = sorted(set(names) & set(FUNCTIONS))
     if clash:
         raise SpecError(f"variable name(s) {clash} clash with function names; rename them", path)

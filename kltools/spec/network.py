@@ -27,6 +27,7 @@ import sympy as sp
 
 from kltools.errors import SpecError
 from kltools.spec.activations import Activation, parse_activation
+from kltools.spec.expr import normalize_name
 
 __all__ = ["Network", "diagonal_linear", "graph_network", "mean_field", "mlp"]
 
@@ -201,6 +202,16 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
     g = nx.DiGraph()
     g.graph["in_order"] = {}
     order: list[str] = []
+    written: dict[str, str] = {}  # NFKC form -> the name as written (inputs and nodes)
+
+    def alias(name: str, path: str) -> None:
+        # Two names Python reads as one (fullwidth h and h) would make one parameter name.
+        n = normalize_name(name)
+        if n in written and written[n] != name:
+            raise SpecError(f"{name!r} and {written[n]!r} are the same name to Python (both "
+                            f"read as {n!r}, Unicode NFKC); rename one", path)
+        written[n] = name
+
     if not inputs:
         raise SpecError("a graph network needs at least one input", "network.inputs")
     for i, n in enumerate(inputs):
@@ -208,6 +219,7 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             raise SpecError(f"input name {n!r} must be an identifier", f"network.inputs[{i}]")
         if n in g:
             raise SpecError(f"input {n!r} is listed twice", f"network.inputs[{i}]")
+        alias(n, f"network.inputs[{i}]")
         g.add_node(n, role="input")
         order.append(n)
     node_path: dict[str, str] = {}
@@ -229,6 +241,7 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             what = "an input" if g.nodes[name]["role"] == "input" else "another node"
             raise SpecError(f"node name {name!r} is already used by {what}; rename it",
                             f"{path}.name")
+        alias(name, f"{path}.name")
         node_path[name] = path
         b = spec.get("bias", bias)
         if not isinstance(b, bool):

@@ -22,7 +22,13 @@ import numpy as np
 import sympy as sp
 
 from kltools.errors import SpecError
-from kltools.spec.expr import FUNCTIONS, parse_expression, parse_number, real_symbol
+from kltools.spec.expr import (
+    FUNCTIONS,
+    normalize_name,
+    parse_expression,
+    parse_number,
+    real_symbol,
+)
 from kltools.spec.network import Network
 
 __all__ = ["LOSS_KINDS", "Data", "Init", "Loss", "Objective", "Problem"]
@@ -121,21 +127,28 @@ class Objective:
         if (not isinstance(variables, Sequence) or isinstance(variables, str)
                 or not variables):
             raise SpecError("vars must be a non-empty list of names", "objective.vars")
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for i, v in enumerate(variables):
             where = f"objective.vars[{i}]"
             if not isinstance(v, str) or not v.isidentifier():
                 raise SpecError(f"{v!r} is not a valid variable name (letters, digits, _)", where)
-            if keyword.iskeyword(v):
-                raise SpecError(f"{v!r} is a Python keyword; rename the variable", where)
-            if v in FUNCTIONS:
-                raise SpecError(f"{v!r} is the name of a function; rename the variable", where)
-            if v.startswith("_") or _RESERVED.match(v):
-                raise SpecError(f"{v!r} is reserved for names kltools makes (leading _ and "
+            # Checks on the NFKC form, the name Python's parser sees (ｉｆ is the keyword if).
+            n = normalize_name(v)
+            also = "" if n == v else f" (read as {n!r})"
+            if keyword.iskeyword(n):
+                raise SpecError(f"{v!r}{also} is a Python keyword; rename the variable", where)
+            if n in FUNCTIONS:
+                raise SpecError(f"{v!r}{also} is the name of a function; rename the variable",
+                                where)
+            if n.startswith("_") or _RESERVED.match(n):
+                raise SpecError(f"{v!r}{also} is reserved for names kltools makes (leading _ and "
                                 "chi<number>); rename the variable", where)
-            if v in seen:
-                raise SpecError(f"variable {v!r} is listed twice", where)
-            seen.add(v)
+            if n in seen:
+                what = ("listed twice" if seen[n] == v else
+                        f"the same name as {seen[n]!r} to Python (both read as {n!r}, Unicode "
+                        "NFKC); rename one")
+                raise SpecError(f"variable {v!r} is {what}", where)
+            seen[n] = v
         syms = tuple(real_symbol(v) for v in variables)
         expr = parse_expression(text, syms, "objective.expr")
         return Objective(expr, syms, text)
