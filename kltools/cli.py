@@ -68,8 +68,18 @@ def handle_errors(fn: F) -> F:
 
 @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kltools")
-def main() -> None:
+@click.option("--limit", "limit_values", multiple=True, metavar="NAME=VALUE",
+              help="Raise a resource limit for this run, e.g. --limit width=10000 (names and "
+                   "defaults: docs/limits.md; or set KLTOOLS_MAX_<NAME>).")
+@click.pass_context
+@handle_errors
+def main(ctx: click.Context, limit_values: tuple[str, ...]) -> None:
     """Check convergence theory of gradient flows on toy networks."""
+    if limit_values:
+        from kltools.spec import limits
+
+        values = dict(limits.parse_assignment(v) for v in limit_values)
+        ctx.with_resource(limits.override(**values))
 
 
 def _load(spec: str) -> Any:

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import networkx as nx
 import sympy as sp
 
 from kltools.errors import SpecError
+from kltools.spec import limits
 from kltools.spec.activations import Activation, parse_activation
+from kltools.spec.expr import normalize_name
 
 __all__ = ["Network", "diagonal_linear", "graph_network", "mean_field", "mlp"]
 
@@ -142,11 +145,17 @@ def mlp(layers: Sequence[int], activation: Activation | str | Sequence[Activatio
     if not isinstance(layers, Sequence) or isinstance(layers, str) or len(layers) < 2:
         raise SpecError("layers must be a list of at least two integers (input width first, "
                         "output width last)", "network.layers")
+    limits.check("layers", len(layers), "network.layers", f"a network of {len(layers)} layers")
     for i, w in enumerate(layers):
         if not isinstance(w, int) or isinstance(w, bool):
             raise SpecError(f"a width must be an integer, got {w!r}", f"network.layers[{i}]")
         if w < 1:
             raise SpecError(f"a width must be at least 1, got {w}", f"network.layers[{i}]")
+        limits.check("width", w, f"network.layers[{i}]", f"a layer of {w} units")
+    # Counted before any node is made: [1000, 1000, 1] would be a million parameters.
+    n_params = sum(a * b + (b if bias else 0) for a, b in pairwise(layers))
+    limits.check("parameters", n_params, "network.layers",
+                 f"a network of {n_params} parameters")
     hidden = len(layers) - 2
     if isinstance(activation, Activation | str):
         acts = [_activation(activation, "network.activation")] * hidden
@@ -201,13 +210,27 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
     g = nx.DiGraph()
     g.graph["in_order"] = {}
     order: list[str] = []
+    written: dict[str, str] = {}  # NFKC form -> the name as written (inputs and nodes)
+
+    def alias(name: str, path: str) -> None:
+        # Two names Python reads as one (fullwidth h and h) would make one parameter name.
+        n = normalize_name(name)
+        if n in written and written[n] != name:
+            raise SpecError(f"{name!r} and {written[n]!r} are the same name to Python (both "
+                            f"read as {n!r}, Unicode NFKC); rename one", path)
+        written[n] = name
+
     if not inputs:
         raise SpecError("a graph network needs at least one input", "network.inputs")
+    limits.check("width", len(inputs), "network.inputs", f"{len(inputs)} inputs")
+    limits.check("parameters", len(nodes) + len(edges), "network.edges",
+                 f"a graph of {len(nodes)} nodes and {len(edges)} edges")
     for i, n in enumerate(inputs):
         if not isinstance(n, str) or not n.isidentifier():
             raise SpecError(f"input name {n!r} must be an identifier", f"network.inputs[{i}]")
         if n in g:
             raise SpecError(f"input {n!r} is listed twice", f"network.inputs[{i}]")
+        alias(n, f"network.inputs[{i}]")
         g.add_node(n, role="input")
         order.append(n)
     node_path: dict[str, str] = {}
@@ -229,6 +252,7 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             what = "an input" if g.nodes[name]["role"] == "input" else "another node"
             raise SpecError(f"node name {name!r} is already used by {what}; rename it",
                             f"{path}.name")
+        alias(name, f"{path}.name")
         node_path[name] = path
         b = spec.get("bias", bias)
         if not isinstance(b, bool):
@@ -292,6 +316,10 @@ def mean_field(n_inputs: int, particles: int, activation: Activation | str = "ta
     if not isinstance(particles, int) or isinstance(particles, bool) or particles < 1:
         raise SpecError(f"particles must be a positive integer, got {particles!r}",
                         "network.particles")
+    limits.check("width", particles, "network.particles", f"{particles} particles")
+    n_params = particles * (n_inputs + 1 + (1 if bias else 0))
+    limits.check("parameters", n_params, "network.particles",
+                 f"{particles} particles of {n_params // particles} parameters each")
     if n_inputs < 1:
         raise SpecError("mean-field networks need at least one input column", "data.x")
     act = _activation(activation, "network.activation")
@@ -332,6 +360,9 @@ def diagonal_linear(n_inputs: int, depth: int = 2) -> Network:
     """
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
         raise SpecError(f"depth must be a positive integer, got {depth!r}", "network.depth")
+    limits.check("layers", depth, "network.depth", f"a diagonal network of depth {depth}")
+    limits.check("parameters", depth * n_inputs, "network.depth",
+                 f"a diagonal network of {depth * n_inputs} parameters")
     g = nx.DiGraph()
     g.graph["in_order"] = {}
     xs = [f"x{k + 1}" for k in range(n_inputs)]

@@ -22,7 +22,14 @@ import numpy as np
 import sympy as sp
 
 from kltools.errors import SpecError
-from kltools.spec.expr import FUNCTIONS, parse_expression, parse_number, real_symbol
+from kltools.spec import limits
+from kltools.spec.expr import (
+    FUNCTIONS,
+    normalize_name,
+    parse_expression,
+    parse_number,
+    real_symbol,
+)
 from kltools.spec.network import Network
 
 __all__ = ["LOSS_KINDS", "Data", "Init", "Loss", "Objective", "Problem"]
@@ -68,6 +75,12 @@ class Data:
         """Validate and convert (field paths ``data.x[i][j]``, ``data.y[i]``)."""
         if not isinstance(x, Sequence) or isinstance(x, str) or len(x) == 0:
             raise SpecError("x must be a non-empty list of samples (lists of numbers)", "data.x")
+        # Sizes before any number is converted: 200 000 samples are refused, not parsed.
+        limits.check("samples", len(x), "data.x", f"{len(x)} samples")
+        first = x[0] if isinstance(x[0], Sequence) and not isinstance(x[0], str) else [x[0]]
+        limits.check("width", len(first), "data.x[0]", f"a sample of {len(first)} entries")
+        limits.check("work", len(x) * len(first), "data.x",
+                     f"{len(x)} samples of {len(first)} entries")
         rows = []
         width = None
         for i, row in enumerate(x):
@@ -89,6 +102,8 @@ class Data:
         if len(y) != len(rows):
             raise SpecError(f"{len(y)} targets for {len(rows)} samples; give one target per "
                             "sample", "data.y")
+        first_t = y[0] if isinstance(y[0], Sequence) and not isinstance(y[0], str) else [y[0]]
+        limits.check("width", len(first_t), "data.y[0]", f"a target of {len(first_t)} entries")
         targets = []
         ywidth = None
         for i, t in enumerate(y):
@@ -121,21 +136,30 @@ class Objective:
         if (not isinstance(variables, Sequence) or isinstance(variables, str)
                 or not variables):
             raise SpecError("vars must be a non-empty list of names", "objective.vars")
-        seen: set[str] = set()
+        limits.check("parameters", len(variables), "objective.vars",
+                     f"{len(variables)} variables")
+        seen: dict[str, str] = {}
         for i, v in enumerate(variables):
             where = f"objective.vars[{i}]"
             if not isinstance(v, str) or not v.isidentifier():
                 raise SpecError(f"{v!r} is not a valid variable name (letters, digits, _)", where)
-            if keyword.iskeyword(v):
-                raise SpecError(f"{v!r} is a Python keyword; rename the variable", where)
-            if v in FUNCTIONS:
-                raise SpecError(f"{v!r} is the name of a function; rename the variable", where)
-            if v.startswith("_") or _RESERVED.match(v):
-                raise SpecError(f"{v!r} is reserved for names kltools makes (leading _ and "
+            # Checks on the NFKC form, the name Python's parser sees (ｉｆ is the keyword if).
+            n = normalize_name(v)
+            also = "" if n == v else f" (read as {n!r})"
+            if keyword.iskeyword(n):
+                raise SpecError(f"{v!r}{also} is a Python keyword; rename the variable", where)
+            if n in FUNCTIONS:
+                raise SpecError(f"{v!r}{also} is the name of a function; rename the variable",
+                                where)
+            if n.startswith("_") or _RESERVED.match(n):
+                raise SpecError(f"{v!r}{also} is reserved for names kltools makes (leading _ and "
                                 "chi<number>); rename the variable", where)
-            if v in seen:
-                raise SpecError(f"variable {v!r} is listed twice", where)
-            seen.add(v)
+            if n in seen:
+                what = ("listed twice" if seen[n] == v else
+                        f"the same name as {seen[n]!r} to Python (both read as {n!r}, Unicode "
+                        "NFKC); rename one")
+                raise SpecError(f"variable {v!r} is {what}", where)
+            seen[n] = v
         syms = tuple(real_symbol(v) for v in variables)
         expr = parse_expression(text, syms, "objective.expr")
         return Objective(expr, syms, text)
@@ -201,6 +225,11 @@ class Problem:
                 object.__setattr__(self, "loss", Loss())
             net, data = self.network, self.data
             assert self.loss is not None
+            # The forward program has a term per weight and a block per unit, per sample.
+            units = sum(1 for v in net.graph if net.graph.nodes[v]["role"] != "input")
+            work = data.n * (len(self.parameters) + units)
+            limits.check("work", work, "data.x", f"{data.n} samples through a network of "
+                         f"{len(self.parameters)} weights and {units} units ({work} terms)")
             in_path, out_path = _width_paths(net)
             if len(data.x[0]) != net.n_inputs:
                 raise SpecError(f"the network has {net.n_inputs} input(s) but samples have "
@@ -250,6 +279,10 @@ class Problem:
 
     def with_init(self, theta: Sequence[object]) -> Problem:
         """The same problem started from ``theta`` (numbers or strings, kept exact)."""
+        if len(theta) != self.n_parameters:  # before converting a possibly huge list
+            raise SpecError(f"init has {len(theta)} values, the problem has "
+                            f"{self.n_parameters} parameters (see `kltools derive` for their "
+                            "order)", "init.theta")
         values = tuple(parse_number(v, f"init.theta[{i}]") for i, v in enumerate(theta))
         init = Init(theta=values)
         init.values(self.n_parameters)

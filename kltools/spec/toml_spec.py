@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from kltools.errors import SpecError
+from kltools.spec import limits
 from kltools.spec.activations import activation_from_spec
 from kltools.spec.expr import parse_number
 from kltools.spec.network import diagonal_linear, graph_network, mean_field, mlp
@@ -84,6 +85,7 @@ def _init(d: Mapping[str, Any]) -> Init | None:
         th = t["theta"]
         if not isinstance(th, list) or not th:
             raise SpecError("theta must be a non-empty list of numbers", "init.theta")
+        limits.check("parameters", len(th), "init.theta", f"{len(th)} initial values")
         return Init(theta=tuple(parse_number(v, f"init.theta[{i}]") for i, v in enumerate(th)))
     seed = t.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -189,16 +191,22 @@ def load_problem(source: str | Path) -> Problem:
         if not path.is_file():
             raise SpecError(f"no such spec file: {path}; check the path")
         try:
+            size = path.stat().st_size
+            limits.check("spec_bytes", size, "", f"the spec file {path} ({size} bytes)")
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(f"cannot read the spec file {path}: {exc}") from None
         name = path.stem
     else:
         text = str(source)
+        limits.check("spec_bytes", len(text), "", f"a spec of {len(text)} characters")
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"not valid TOML: {exc}") from None
+    except ValueError as exc:  # an integer over Python's int-string limit (4300 digits)
+        raise SpecError(f"not usable TOML: {exc}; write huge numbers as strings within the "
+                        "limit number_bits") from None
     return problem_from_dict(doc, name)
 
 
