@@ -209,8 +209,8 @@ def recording_checker(problem: Any) -> Any:
 def run_task(task: Task) -> dict[str, Any]:
     """Run one initialisation and return its result line (JSON-ready).
 
-    Errors of the run itself (an :class:`~kltools.errors.IntegrationError` such as sliding on an
-    intersection of kinks, a start exactly on a kink) are results: outcome ``error``, verdict
+    Errors of the run itself (an :class:`~kltools.errors.IntegrationError` such as a start
+    exactly on a kink) are results: outcome ``error``, verdict
     ``inconclusive`` in property mode, the message in ``error``. Errors of the input
     (:class:`~kltools.errors.SpecError`, :class:`~kltools.errors.NotApplicableError`) and bugs
     propagate: they are not data about the flow.
@@ -240,11 +240,6 @@ def run_task(task: Task) -> dict[str, Any]:
     except KltoolsError as exc:
         line.update({"outcome": "error", "verdict": "inconclusive" if task.mode == "property"
                      else None, "error": f"{type(exc).__name__}: {exc}"})
-        if "codimension >= 2" in str(exc):
-            # The integrator stops where the flow would slide on an intersection of kink
-            # surfaces, after meeting them at one instant: a simultaneous crossing the codim-2
-            # count must include, though the trajectory is lost with the exception.
-            line["figures"] = {"events": {"simultaneous": 1}}
     else:
         line["outcome"] = traj.outcome.value if traj is not None else None
         line["verdict"] = verdict.status.value if verdict is not None else None

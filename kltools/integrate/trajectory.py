@@ -10,13 +10,13 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kltools.errors import IntegrationError
 
-__all__ = ["EventKind", "FlowEvent", "Outcome", "Trajectory"]
+__all__ = ["EventKind", "FlowEvent", "Outcome", "Trajectory", "TrajectoryBuilder"]
 
 
 class Outcome(enum.StrEnum):
@@ -124,9 +124,10 @@ def _num(v: Any, digits: int | None = None) -> str:
     return str(v)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trajectory:
-    """A computed gradient-flow (or gradient-descent) trajectory.
+    """A computed gradient-flow (or gradient-descent) trajectory (immutable; built by a
+    :class:`TrajectoryBuilder`).
 
     Attributes
     ----------
@@ -254,3 +255,38 @@ class Trajectory:
             blowup_digits=float(data.get("blowup_time_digits", 0.0)),
             method=data["method"], n_steps=int(data["n_steps"]),
             wall_time=float(data["wall_time"]))
+
+
+@dataclass
+class TrajectoryBuilder:
+    """Collects the samples and events of a run; :meth:`build` makes the frozen
+    :class:`Trajectory`."""
+
+    parameters: tuple[str, ...]
+    dps: int
+    method: str
+    times: list[Any] = field(default_factory=list)
+    states: list[list[Any]] = field(default_factory=list)
+    losses: list[Any] = field(default_factory=list)
+    grad_norms: list[Any] = field(default_factory=list)
+    events: list[FlowEvent] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def sample(self, t: Any, state: Sequence[Any], loss: Any, grad_norm: Any) -> None:
+        """Append one sample (time, state, loss, ‖∇L‖)."""
+        self.times.append(t)
+        self.states.append(list(state))
+        self.losses.append(loss)
+        self.grad_norms.append(grad_norm)
+
+    def build(self, **fields: Any) -> Trajectory:
+        """The trajectory with the collected samples and the given further fields."""
+        return Trajectory(parameters=self.parameters, dps=self.dps, method=self.method,
+                          times=self.times, states=self.states, losses=self.losses,
+                          grad_norms=self.grad_norms, events=self.events, info=self.info,
+                          **fields)
+
+
+def with_fields(traj: Trajectory, **changes: Any) -> Trajectory:
+    """A copy of ``traj`` with some fields replaced (the trajectory itself is frozen)."""
+    return replace(traj, **changes)
