@@ -128,10 +128,7 @@ def _lib(backend: str, prec: int) -> _Lib:
     if backend == "gmpy2":
         if gmpy2 is None:  # pragma: no cover
             raise ImportError("gmpy2 is not installed; use backend='mpmath'")
-        # The widest exponent range MPFR allows: exp of a logit of 1e11 is a number, not inf
-        # (whose differences would be NaN), as it is for mpmath.
-        ctx = gmpy2.context(precision=prec, emax=gmpy2.get_emax_max(),
-                            emin=gmpy2.get_emin_min())
+        ctx = gmpy2.context(precision=prec)
 
         def enter() -> Any:
             return gmpy2.context(ctx)  # a fresh copy: contexts must not be shared re-entrantly

@@ -38,7 +38,7 @@ from typing import Any
 import sympy as sp
 
 from kltools.compiled.evaluator import Evaluator
-from kltools.compiled.jets import taylor_jet
+from kltools.compiled.jets import number_lib, taylor_jet
 from kltools.compiled.layout import FlowLayout
 from kltools.compiled.program import Program, program_from_sympy
 from kltools.errors import IntegrationError
@@ -484,16 +484,15 @@ class _DenseOutput:
         return tv, self.pieces[max(bisect.bisect_right(self.starts, tv) - 1, 0)]
 
     def __call__(self, tq: Any) -> list[Any]:
-        import gmpy2
 
-        with gmpy2.context(precision=self.prec):
+        with number_lib("gmpy2", self.prec).enter():
             tv, piece = self._at(tq)
             return piece(tv)
 
     def velocity(self, tq: Any) -> list[Any]:
         import gmpy2
 
-        with gmpy2.context(precision=self.prec):
+        with number_lib("gmpy2", self.prec).enter():
             tv, piece = self._at(tq)
             segs = piece.segments
             seg = segs[max(bisect.bisect_right([sg.t0 for sg in segs], tv) - 1, 0)]
@@ -524,7 +523,7 @@ def _flow_norm(prog: Program, x: Sequence[object], mode: Mode, dps: int) -> Any:
     import gmpy2
 
     jet = taylor_jet(prog, x, [*mode.chi, 0], order=1, dps=dps, extra=[])
-    with gmpy2.context(precision=bits_for_dps(dps)):
+    with number_lib("gmpy2", bits_for_dps(dps)).enter():
         return gmpy2.sqrt(gmpy2.fsum(c[1] * c[1] for c in jet.state))
 
 
@@ -542,10 +541,9 @@ def _stationary(out: TrajectoryBuilder, system: FlowSystem, x: Sequence[object],
 
 
 def _record(out: TrajectoryBuilder, sol: Solution, system: FlowSystem, scale: float) -> None:
-    import gmpy2
 
     # gmpy2 arithmetic outside a context runs at 53 bits: work at the solution's precision.
-    with gmpy2.context(precision=sol.prec):
+    with number_lib("gmpy2", sol.prec).enter():
         _record_samples(out, sol, system, scale)
 
 
