@@ -123,18 +123,24 @@ def derive(spec: str, fmt: str, as_json: bool, identities: bool) -> None:
 
 
 class _Progress:
-    """A tqdm bar on stderr that appears only for runs longer than a second or two."""
+    """A tqdm bar on stderr that appears only for runs longer than a second or two; its
+    position is :class:`~kltools.integrate.progress.HorizonScale` (log time beyond 1e6)."""
 
     def __init__(self, total: float, desc: str) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, unit="t", delay=1.5, file=sys.stderr,
-                        leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g} "
-                        "/ {total:.4g} [{elapsed}]")
+        from kltools.integrate.progress import HorizonScale
+
+        self.scale = HorizonScale(total)
+        self.bar = tqdm(total=1000, desc=desc, delay=1.5, file=sys.stderr, leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]")
+        self.desc, self.total = desc, total
 
     def __call__(self, t: float) -> None:
         # update() (not refresh()) so that tqdm's delay keeps short runs silent.
-        self.bar.update(max(0.0, min(t, self.bar.total) - self.bar.n))
+        self.bar.set_description_str(f"{self.desc} t = {t:.4g} / {self.total:.4g}",
+                                     refresh=False)
+        self.bar.update(max(0, round(1000 * self.scale.position(t)) - self.bar.n))
 
     def close(self) -> None:
         self.bar.close()

@@ -53,7 +53,7 @@ def exponent_at_end(problem: Problem, *, t_end: object, dps: int = 30,
             *problem.objective.variables):
         deg = sp.Poly(problem.objective.expr, *problem.objective.variables).total_degree()
         out["bound"] = str(dacunto_kurdyka(len(problem.objective.variables), deg))
-    if traj.outcome in (Outcome.BLOWUP, Outcome.MAX_STEPS, Outcome.SLIDING):
+    if traj.outcome in (Outcome.BLOWUP, Outcome.SLIDING) or traj.outcome.stopped_early:
         out.update(exponent=None, method="none", interval=None,
                    reason=f"the flow ends with outcome {traj.outcome.value}: no smooth limit "
                           "to analyse; raise t_end or pick another start")

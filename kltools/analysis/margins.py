@@ -48,7 +48,10 @@ class MarginReport:
         """Angle moved by θ/‖θ‖ over the first and second halves of the log-time range."""
         if len(self.times) < 3:
             return math.nan, math.nan
-        lt = [math.log(max(t, 1e-300)) for t in self.times]
+        # Log time from max(t0, T·1e-6): classified from t0 = 0, log 0 would put every sample
+        # in the "second half".
+        lo = max(float(self.times[0]), float(self.times[-1]) * 1e-6, 1e-300)
+        lt = [math.log(max(float(t), lo)) for t in self.times]
         mid_t = (lt[0] + lt[-1]) / 2
         mid = min(range(len(lt)), key=lambda i: abs(lt[i] - mid_t))
 

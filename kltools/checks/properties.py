@@ -205,9 +205,9 @@ class Checker:
                                 {"blowup_time": _num(traj.blowup_time, 12),
                                  "blowup_time_digits": round(traj.blowup_digits, 1)}, theta0,
                                 f"blow-up at t* = {_num(traj.blowup_time, 12)}")
-        if traj.outcome is Outcome.MAX_STEPS:
+        if traj.outcome.stopped_early:
             return self.verdict("no-blowup", Status.INCONCLUSIVE,
-                                {"reason": "the run hit a step or time limit before t_end"})
+                                {"reason": f"the run stopped before t_end: {traj.outcome.message}"})
         ctx = mp_context(dps)
         s = ctx.mpf(str(self.d.flow_scale))
         th0 = [ctx.mpf(str(v)) for v in traj.states[0]]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kltools.integrate._numbers import log2abs
+from kltools.numbers import log2abs
 
 __all__ = ["BlowupTracker", "inverse_radius"]
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kltools.integrate._numbers import horner
+from kltools.numbers import horner
 
 __all__ = ["MAX_DEPTH", "deflate", "first_crossing"]
 

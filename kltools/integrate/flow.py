@@ -27,9 +27,10 @@ non-degenerate minimum, or L − L*) keeps about ``dps`` significant digits.
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
 from typing import Any
@@ -37,14 +38,29 @@ from typing import Any
 import sympy as sp
 
 from kltools.budget import capped
-from kltools.compiled.evaluator import Evaluator, to_fraction
-from kltools.compiled.jets import taylor_jet
+from kltools.compiled.evaluator import Evaluator
+from kltools.compiled.jets import number_lib, taylor_jet
+from kltools.compiled.layout import FlowLayout
 from kltools.compiled.program import Program, program_from_sympy
 from kltools.errors import IntegrationError
+from kltools.integrate._transitions import Mode, Transition, kink_transition, start_transition
 from kltools.integrate.gd import gradient_descent
 from kltools.integrate.taylor import Outcome as EngineOutcome
 from kltools.integrate.taylor import Solution, taylor_solve
-from kltools.integrate.trajectory import FlowEvent, Outcome, Trajectory
+from kltools.integrate.trajectory import (
+    Outcome,
+    Trajectory,
+    TrajectoryBuilder,
+    with_fields,
+)
+from kltools.numbers import (
+    agreement_digits,
+    bits_for_dps,
+    is_finite_number,
+    log10abs,
+    to_fraction,
+    to_mpfr,
+)
 from kltools.spec.problem import Problem
 from kltools.symbolic.derivation import Derivation, derive
 from kltools.symbolic.kinks import KinkConvention
@@ -57,18 +73,12 @@ MAX_BOOST_DIGITS = 120
 _TAU = sp.Symbol("_tau", real=True)
 
 
-@dataclass
-class _Mode:
-    """What the engine integrates now: the smooth pattern, or sliding on one surface."""
-
-    chi: list[int]
-    sliding: int | None = None  # index of the surface slid on
-
-
 class FlowSystem:
     """The programs the flow needs for one derivation (built once, reused across runs).
 
-    Smooth program outputs: ``[F_1..F_P, L, s_1..s_m, monitor]`` with switches ``χ`` and ``τ``.
+    Output positions are named by :attr:`layout` (a :class:`~kltools.compiled.layout.FlowLayout`:
+    ``F``, ``L``, the surfaces, the monitor, and ``α``, ``1 − α`` on sliding programs); the
+    switches are ``χ`` and the monitor constant ``τ``.
     """
 
     def __init__(self, derivation: Derivation) -> None:
@@ -76,6 +86,7 @@ class FlowSystem:
         self.ev = Evaluator(derivation)
         self.n = len(derivation.parameters)
         self.m = len(derivation.switches)
+        self.layout = FlowLayout(self.n, self.m)
 
     @cached_property
     def program(self) -> Program:
@@ -93,22 +104,14 @@ class FlowSystem:
         # and would limit the step); it is left out of the step-size control.
         return _TAU * sp.Add(*[f**2 for f in flow]) - 1
 
-    @property
-    def loss_index(self) -> int:
-        return self.n
-
-    @property
-    def surface_indices(self) -> list[int]:
-        return list(range(self.n + 1, self.n + 1 + self.m))
-
-    @property
-    def monitor_index(self) -> int:
-        return self.n + 1 + self.m
-
     def sliding_program(self, k: int) -> Program:
         """Program of the Filippov field on surface k: outputs ``[F_α, L, s_j (j ≠ k as
         placeholders for k), monitor, α, 1 − α]`` with the same switch layout."""
         return self._sliding(k)
+
+    def program_for(self, mode: Mode) -> Program:
+        """The program the engine integrates in ``mode``."""
+        return self.program if mode.sliding is None else self._sliding(mode.sliding)
 
     @cached_property
     def _sliding_cache(self) -> dict[int, Program]:
@@ -155,7 +158,7 @@ class FlowSystem:
     def surface_rates(self, state: Sequence[Any], chi: Sequence[int], dps: int) -> list[Any]:
         """d s_j/dt for every surface under the smooth field of pattern χ, at ``state``."""
         jet = taylor_jet(self.program, state, [*chi, 0], order=1, dps=dps,
-                         extra=self.surface_indices)
+                         extra=self.layout.surfaces)
         return [e[1] for e in jet.extra]
 
 
@@ -216,8 +219,9 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         is not determined by the model there), ``right`` / ``left`` (that side's piece), or
         ``filippov`` (the side the flow moves into, or a sliding mode).
     max_steps, max_events, wall_time
-        Guards; exceeding one ends the run with outcome ``max_steps``. A
-        :func:`kltools.budget.budget` in force caps ``max_steps`` and ``wall_time``.
+        Guards; exceeding one ends the run with outcome ``max_steps``, ``max_events`` or
+        ``time_limit``. A :func:`kltools.budget.budget` in force caps ``max_steps`` and
+        ``wall_time``.
     adaptive_precision
         Raise the working precision as ‖θ'‖ decays (module docstring).
     verify
@@ -246,18 +250,19 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
                                 convention=conv if conv is not KinkConvention.ERROR
                                 else KinkConvention.RIGHT, progress=progress)
     elif method == "taylor":
-        traj = _flow(system, theta, te, dps, conv, max_steps, max_events, wall_time,
-                     adaptive_precision, progress)
+        limits = _Limits(max_steps, max_events, wall_time)
+        traj = _FlowRun(system, theta, te, dps, limits, adaptive_precision, progress).run(conv)
         if verify:
             hi = dps + max(10, dps // 2)
-            ref = _flow(system, theta, te, hi, conv, max_steps, max_events, wall_time,
-                        adaptive_precision, None)
-            traj.correct_digits = min(_agreement(traj.theta, ref.theta), float(dps))
-            traj.verified = True
+            ref = _FlowRun(system, theta, te, hi, limits, adaptive_precision, None).run(conv)
             traj.info["verify_dps"] = hi
+            blowup_digits = traj.blowup_digits
             if traj.outcome is Outcome.BLOWUP and ref.blowup_time is not None:
-                traj.blowup_digits = min(traj.blowup_digits,
-                                         _agreement([traj.blowup_time], [ref.blowup_time]))
+                blowup_digits = min(blowup_digits,
+                                    agreement_digits([traj.blowup_time], [ref.blowup_time]))
+            traj = with_fields(traj, verified=True, blowup_digits=blowup_digits,
+                               correct_digits=min(agreement_digits(traj.theta, ref.theta),
+                                                  float(dps)))
     else:
         raise IntegrationError(f"unknown method {method!r}; use taylor or gd")
     traj.info["reproduce"] = provenance(prob, theta, dps=dps, method=method, eta=eta,
@@ -281,245 +286,315 @@ def provenance(problem: Problem, theta0: Sequence[object], **settings: object) -
             "settings": settings, "versions": versions}
 
 
-def _agreement(a: Sequence[Any], b: Sequence[Any]) -> float:
-    """Significant digits on which two states agree (max-norm, relative to the larger)."""
-    import math
-
-    import gmpy2
-
-    with gmpy2.context(precision=4 * 3400):
-        big = max(abs(gmpy2.mpfr(x) - gmpy2.mpfr(y)) for x, y in zip(a, b, strict=True))
-        scale = max(abs(gmpy2.mpfr(y)) for y in b)
-    if big == 0:
-        return math.inf
-    if scale == 0:
-        return 0.0
-    with gmpy2.context(precision=4 * 3400):
-        return max(0.0, -_log10(big / scale))
 
 
-def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: int,
-          conv: KinkConvention, max_steps: int, max_events: int, wall_time: float | None,
-          adaptive: bool, progress: Callable[[float], None] | None) -> Trajectory:
-    import gmpy2
+@dataclass(frozen=True)
+class _Limits:
+    max_steps: int
+    max_events: int
+    wall_time: float | None
 
-    start = time.monotonic()
-    n, m = system.n, system.m
-    prob = system.d.problem
-    chi = list(system.ev.pattern(theta0, conv, dps)) if m else []
-    on_surface = _zero_surfaces(system, theta0, chi)
-    traj = Trajectory(parameters=prob.parameters, dps=dps, method="taylor")
-    pieces: list[Solution] = []
-    mode = _Mode(chi)
-    if conv is KinkConvention.FILIPPOV and on_surface:
-        _filippov_start(system, theta0, mode, on_surface, traj, dps)
-    t: object = 0
-    x: list[object] = list(theta0)
-    work = dps
-    boosts = 0
-    steps = 0
-    err = 0.0
-    outcome = Outcome.OK
-    scale = float(system.d.flow_scale)
-    tau = None
-    while True:
-        remaining_time = None if wall_time is None else wall_time - (time.monotonic() - start)
-        if remaining_time is not None and remaining_time <= 0:
-            outcome = Outcome.MAX_STEPS
-            break
-        prog = system.program if mode.sliding is None else system._sliding(mode.sliding)
-        norm = _flow_norm(system, prog, x, mode, work)
-        if norm == 0:  # a critical point: the flow is stationary
-            _stationary(traj, system, x, t, t_end, mode, work)
-            break
-        if tau is None or not adaptive:
-            tau = _decade(norm) - BOOST_DECADES
-        scale_c = Fraction(10) ** (-2 * tau)
-        events = [j for j in system.surface_indices if j - n - 1 != mode.sliding]
-        if adaptive and work - dps < MAX_BOOST_DIGITS:
-            events.append(system.monitor_index)
-        if mode.sliding is not None:
-            events += [system.monitor_index + 1, system.monitor_index + 2]
-        sol = taylor_solve(prog, x, t, t_end, dps=work, switches=[*mode.chi, scale_c],
-                           event_outputs=events, track_outputs=[system.loss_index],
-                           uncontrolled=[system.monitor_index],
-                           on_surface=on_surface, max_steps=max(1, max_steps - steps),
-                           wall_time=remaining_time, progress=progress)
-        pieces.append(sol)
-        steps += sol.n_steps
-        err += _rel_error(sol)
-        _record(traj, sol, system, scale)
-        x, t = sol.state, sol.t_final
-        on_surface = []
-        if sol.outcome is EngineOutcome.OK:
-            break
-        if sol.outcome is EngineOutcome.BLOWUP:
-            outcome = Outcome.BLOWUP
-            traj.blowup_time = sol.blowup_time
-            traj.blowup_digits = float(sol.blowup_time_digits or 0.0)
-            break
-        if sol.outcome is not EngineOutcome.EVENT:
-            outcome = Outcome.MAX_STEPS
-            traj.info["engine"] = sol.outcome.value
-            break
-        hit = sol.event
-        assert hit is not None
-        if hit.indices == (system.monitor_index,):
-            # ‖F‖ fell another BOOST_DECADES decades: more digits from here on (exact restart),
-            # one step ahead, so working digits − decades fallen never drops below dps.
-            boosts += 1
-            work = min(dps + (boosts + 1) * BOOST_DECADES, dps + MAX_BOOST_DIGITS)
-            tau -= BOOST_DECADES
-            traj.info.setdefault("precision_boosts", []).append(
-                {"t": float(t), "working_dps": work})
-            if work - dps >= MAX_BOOST_DIGITS:
-                traj.info["precision_cap"] = (
-                    f"working precision capped at {work} digits from t = {float(t):.6g}: "
-                    f"residuals below about 1e-{MAX_BOOST_DIGITS} keep fewer than {dps} "
-                    "significant digits")
-            on_surface = [system.monitor_index]
-            continue
-        if len(traj.events) >= max_events:
-            outcome = Outcome.MAX_STEPS
-            traj.info["engine"] = "max_events"
-            break
-        on_surface = _handle_event(system, hit, mode, traj, work)
-        if mode.sliding is not None:
+
+@dataclass(frozen=True)
+class _Precision:
+    """The precision schedule (module docstring): working digits ``work`` after ``boosts``
+    boosts, and the monitor level ``τ`` (the monitor fires when ‖F‖ falls to ``10^τ``)."""
+
+    dps: int
+    work: int
+    boosts: int = 0
+    tau: int | None = None
+
+    def aimed(self, norm: Any, adaptive: bool) -> _Precision:
+        """Set ``τ`` from the current ‖F‖ (at the start, or always without boosts)."""
+        if self.tau is not None and adaptive:
+            return self
+        return replace(self, tau=math.floor(log10abs(norm)) - BOOST_DECADES)
+
+    @property
+    def capped(self) -> bool:
+        return self.work - self.dps >= MAX_BOOST_DIGITS
+
+    @property
+    def monitor_constant(self) -> Fraction:
+        assert self.tau is not None
+        return Fraction(10) ** (-2 * self.tau)
+
+    def boosted(self) -> _Precision:
+        """One boost: ``BOOST_DECADES`` more digits (capped), the monitor a level lower."""
+        assert self.tau is not None
+        boosts = self.boosts + 1
+        work = min(self.dps + (boosts + 1) * BOOST_DECADES, self.dps + MAX_BOOST_DIGITS)
+        return _Precision(self.dps, work, boosts, self.tau - BOOST_DECADES)
+
+
+_ENGINE_OUTCOMES = {
+    EngineOutcome.OK: Outcome.OK,
+    EngineOutcome.BLOWUP: Outcome.BLOWUP,
+    EngineOutcome.MAX_STEPS: Outcome.MAX_STEPS,
+    EngineOutcome.TIME_LIMIT: Outcome.TIME_LIMIT,
+    EngineOutcome.STALLED: Outcome.STALLED,
+    EngineOutcome.STIFF: Outcome.STIFF,
+}
+
+
+class _FlowRun:
+    """One flow integration: engine pieces between events, kink transitions, precision boosts;
+    :meth:`run` returns the frozen :class:`Trajectory`."""
+
+    def __init__(self, system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: int,
+                 limits: _Limits, adaptive: bool,
+                 progress: Callable[[float], None] | None) -> None:
+        self.system, self.theta0, self.t_end, self.dps = system, list(theta0), t_end, dps
+        self.limits, self.adaptive, self.progress = limits, adaptive, progress
+        self.labels = [s.label for s in system.d.switches]
+        self.out = TrajectoryBuilder(parameters=system.d.problem.parameters, dps=dps,
+                                     method="taylor")
+        self.pieces: list[Solution] = []
+        self.precision = _Precision(dps, dps)
+        self.steps = 0
+        self.err = 0.0
+        self.stationary = False
+
+    def _rates(self, state: Sequence[Any], chi: Sequence[int]) -> list[Any]:
+        return self.system.surface_rates(state, chi, self.precision.work)
+
+    def run(self, conv: KinkConvention) -> Trajectory:
+        start = time.monotonic()
+        system = self.system
+        chi = tuple(system.ev.pattern(self.theta0, conv, self.dps)) if system.m else ()
+        mode = Mode(chi)
+        on_surface = _zero_surfaces(system, self.theta0, chi)
+        if conv is KinkConvention.FILIPPOV and on_surface:
+            tr = start_transition(system.layout, self.labels, self.theta0, mode, on_surface,
+                                  self._rates)
+            mode = tr.mode
+            self.out.events.extend(tr.events)
+        t: Any = 0
+        x: list[Any] = list(self.theta0)
+        outcome: Outcome | None = None
+        while outcome is None:
+            outcome, mode, t, x, on_surface = self._piece(mode, t, x, on_surface, start)
+        if outcome is Outcome.OK and mode.sliding is not None:
             outcome = Outcome.SLIDING
-        elif outcome is Outcome.SLIDING:
-            outcome = Outcome.OK
-    traj.outcome = outcome if outcome is not Outcome.OK or mode.sliding is None \
-        else Outcome.SLIDING
-    traj.n_steps = steps
-    traj.wall_time = time.monotonic() - start
-    traj.correct_digits = _digits_from_error(err, traj)
-    traj.info["working_dps"] = work
-    traj.info["pattern"] = list(mode.chi)
-    starts = [p.t0 for p in pieces]
+        return self._finish(outcome, mode, time.monotonic() - start)
 
-    def dense(tq: Any) -> list[Any]:
-        q = to_fraction(tq)
-        with gmpy2.context(precision=max(p.prec for p in pieces)):
-            tv = gmpy2.mpfr(q.numerator) / q.denominator
-            i = max(bisect.bisect_right(starts, tv) - 1, 0)
-            return pieces[i](tv)
+    def _piece(self, mode: Mode, t: Any, x: list[Any], on_surface: list[int], start: float
+               ) -> tuple[Outcome | None, Mode, Any, list[Any], list[int]]:
+        """One engine run from ``(t, x)`` in ``mode`` to its end or next event."""
+        lay, lim = self.system.layout, self.limits
+        remaining = None if lim.wall_time is None else lim.wall_time - (time.monotonic() - start)
+        if remaining is not None and remaining <= 0:
+            return Outcome.TIME_LIMIT, mode, t, x, on_surface
+        prog = self.system.program_for(mode)
+        norm = _flow_norm(prog, x, mode, self.precision.work)
+        if not norm:  # a critical point: the flow is stationary
+            _stationary(self.out, self.system, x, t, self.t_end, mode, self.precision.work)
+            self.stationary = True
+            return Outcome.STATIONARY, mode, t, x, on_surface
+        if not is_finite_number(norm):
+            raise IntegrationError(
+                f"the vector field is not finite at t = {float(t):.6g} (an overflow in the "
+                "objective); rescale the objective or the initialisation")
+        self.precision = self.precision.aimed(norm, self.adaptive)
+        events = [j for j in lay.surfaces if lay.surface_of(j) != mode.sliding]
+        if self.adaptive and not self.precision.capped:
+            events.append(lay.monitor)
+        if mode.sliding is not None:
+            events += [lay.alpha, lay.one_minus_alpha]
+        sol = taylor_solve(prog, x, t, self.t_end, dps=self.precision.work,
+                           switches=[*mode.chi, self.precision.monitor_constant],
+                           event_outputs=events, track_outputs=[lay.loss],
+                           uncontrolled=[lay.monitor], on_surface=on_surface,
+                           max_steps=max(1, lim.max_steps - self.steps),
+                           wall_time=remaining, progress=self.progress)
+        self._record(sol)
+        t, x = sol.t_final, sol.state
+        if sol.outcome is not EngineOutcome.EVENT:
+            return self._engine_end(sol), mode, t, x, []
+        assert sol.event is not None
+        if sol.event.indices == (lay.monitor,):
+            self._boost(t)
+            return None, mode, t, x, [lay.monitor]
+        if len(self.out.events) >= lim.max_events:
+            return Outcome.MAX_EVENTS, mode, t, x, []
+        tr: Transition = kink_transition(lay, self.labels, sol.event, mode, self._rates)
+        self.out.events.extend(tr.events)
+        return tr.outcome, tr.mode, t, x, list(tr.restart_on)
 
-    def velocity(tq: Any) -> list[Any]:
-        q = to_fraction(tq)
-        with gmpy2.context(precision=max(p.prec for p in pieces)):
-            tv = gmpy2.mpfr(q.numerator) / q.denominator
-            i = max(bisect.bisect_right(starts, tv) - 1, 0)
-            segs = pieces[i].segments
-            j = max(bisect.bisect_right([sg.t0 for sg in segs], tv) - 1, 0)
-            seg = segs[j]
+    def _record(self, sol: Solution) -> None:
+        self.pieces.append(sol)
+        self.steps += sol.n_steps
+        self.err += _rel_error(sol)
+        _record(self.out, sol, self.system, float(self.system.d.flow_scale))
+
+    def _engine_end(self, sol: Solution) -> Outcome:
+        outcome = _ENGINE_OUTCOMES[sol.outcome]
+        if outcome is Outcome.BLOWUP:
+            self.blowup = (sol.blowup_time, float(sol.blowup_time_digits or 0.0))
+        if outcome is Outcome.STIFF:
+            self.out.info["stiff"] = {
+                "t": float(sol.t_final), "step": float(sol.last_step or 0),
+                "suggestion": "an explicit Taylor method needs steps of the fastest decaying "
+                              "mode here; lower --dps, shorten --t-end, or rescale the fast "
+                              "variable"}
+        return outcome
+
+    def _boost(self, t: Any) -> None:
+        # ‖F‖ fell another BOOST_DECADES decades: more digits from here on (exact restart),
+        # one step ahead, so working digits − decades fallen never drops below dps.
+        self.precision = p = self.precision.boosted()
+        self.out.info.setdefault("precision_boosts", []).append(
+            {"t": float(t), "working_dps": p.work})
+        if p.capped:
+            self.out.info["precision_cap"] = (
+                f"working precision capped at {p.work} digits from t = {float(t):.6g}: "
+                f"residuals below about 1e-{MAX_BOOST_DIGITS} keep fewer than {self.dps} "
+                "significant digits")
+
+    def _finish(self, outcome: Outcome, mode: Mode, wall: float) -> Trajectory:
+        self.out.info["working_dps"] = self.precision.work
+        self.out.info["pattern"] = list(mode.chi)
+        if self.stationary:
+            self.out.info["stationary"] = True
+        if self.pieces:
+            dense = _DenseOutput(self.pieces, self.system.n)
+            outputs: dict[str, Any] = {"dense": dense, "velocity": dense.velocity}
+        else:
+            still = _Still(list(self.out.states[-1]))
+            outputs = {"dense": still, "velocity": still.velocity}
+        blowup = getattr(self, "blowup", (None, 0.0))
+        traj = self.out.build(outcome=outcome, n_steps=self.steps, wall_time=wall,
+                              correct_digits=_digits_from_error(self.err, self.dps),
+                              blowup_time=blowup[0], blowup_digits=blowup[1], **outputs)
+        if self.progress is not None:
+            self.progress(float(traj.t))
+        return traj
+
+
+class _DenseOutput:
+    """The state (``__call__``) and velocity at any time of the integrated interval, from the
+    Taylor polynomials of the steps."""
+
+    def __init__(self, pieces: list[Solution], n: int) -> None:
+        self.pieces = pieces
+        self.n = n
+        self.starts = [p.t0 for p in pieces]
+        self.prec = max(p.prec for p in pieces)
+
+    def _at(self, tq: Any) -> tuple[Any, Solution]:
+        tv = to_mpfr(to_fraction(tq), self.prec)
+        return tv, self.pieces[max(bisect.bisect_right(self.starts, tv) - 1, 0)]
+
+    def __call__(self, tq: Any) -> list[Any]:
+
+        with number_lib("gmpy2", self.prec).enter():
+            tv, piece = self._at(tq)
+            return piece(tv)
+
+    def velocity(self, tq: Any) -> list[Any]:
+        import gmpy2
+
+        with number_lib("gmpy2", self.prec).enter():
+            tv, piece = self._at(tq)
+            segs = piece.segments
+            seg = segs[max(bisect.bisect_right([sg.t0 for sg in segs], tv) - 1, 0)]
             s = tv - seg.t0
             out = []
-            for c in seg.coefficients[:n]:
+            for c in seg.coefficients[: self.n]:
                 acc = gmpy2.mpfr(0)
                 for k in range(len(c) - 1, 0, -1):
                     acc = acc * s + k * c[k]
                 out.append(acc)
             return out
 
-    traj.dense = dense
-    traj.velocity = velocity
-    if progress is not None:
-        progress(float(traj.t))
-    return traj
+
+class _Still:
+    """Dense output of a stationary flow: the same state at every time, velocity 0."""
+
+    def __init__(self, state: list[Any]) -> None:
+        self.state = state
+
+    def __call__(self, tq: Any) -> list[Any]:
+        return list(self.state)
+
+    def velocity(self, tq: Any) -> list[Any]:
+        return [v * 0 for v in self.state]
 
 
-def _decade(norm: Any) -> int:
-    import math
-
-    return math.floor(_log10(norm))
-
-
-def _log10(v: Any) -> float:
-    import gmpy2
-
-    return float(gmpy2.log10(gmpy2.mpfr(v)))
-
-
-def _flow_norm(system: FlowSystem, prog: Program, x: Sequence[object], mode: _Mode,
-               dps: int) -> Any:
+def _flow_norm(prog: Program, x: Sequence[object], mode: Mode, dps: int) -> Any:
     import gmpy2
 
     jet = taylor_jet(prog, x, [*mode.chi, 0], order=1, dps=dps, extra=[])
-    return gmpy2.sqrt(gmpy2.fsum(c[1] * c[1] for c in jet.state))
+    with number_lib("gmpy2", bits_for_dps(dps)).enter():
+        return gmpy2.sqrt(gmpy2.fsum(c[1] * c[1] for c in jet.state))
 
 
-def _stationary(traj: Trajectory, system: FlowSystem, x: Sequence[object], t: object,
-                t_end: Fraction, mode: _Mode, dps: int) -> None:
-    import gmpy2
-
+def _stationary(out: TrajectoryBuilder, system: FlowSystem, x: Sequence[object], t: object,
+                t_end: Fraction, mode: Mode, dps: int) -> None:
+    """Samples of a flow at rest from ``t`` to ``t_end``."""
     jet = taylor_jet(system.program, x, [*mode.chi, 0], order=0, dps=dps,
-                     extra=[system.loss_index])
-    with gmpy2.context(precision=int(dps * 3.33) + 20):
-        te = gmpy2.mpfr(t_end.numerator) / t_end.denominator
-        for tt in (t, te):
-            traj.times.append(gmpy2.mpfr(tt) if not isinstance(tt, gmpy2.mpfr) else tt)
-            traj.states.append([gmpy2.mpfr(v) if not isinstance(v, gmpy2.mpfr) else v
-                                for v in (c[0] for c in jet.state)])
-            traj.losses.append(jet.extra[0][0])
-            traj.grad_norms.append(gmpy2.mpfr(0))
-    traj.info["stationary"] = True
+                     extra=[system.layout.loss])
+    bits = bits_for_dps(dps)
+    state = [to_mpfr(c[0], bits) for c in jet.state]
+    for tt in (t, t_end):
+        if out.times and to_fraction(out.times[-1]) == to_fraction(tt):
+            continue
+        out.sample(to_mpfr(tt, bits), state, jet.extra[0][0], to_mpfr(0, bits))
 
 
-def _record(traj: Trajectory, sol: Solution, system: FlowSystem, scale: float) -> None:
-    import gmpy2
+def _record(out: TrajectoryBuilder, sol: Solution, system: FlowSystem, scale: float) -> None:
 
     # gmpy2 arithmetic outside a context runs at 53 bits: work at the solution's precision.
-    with gmpy2.context(precision=sol.prec):
-        _record_samples(traj, sol, system, scale)
+    with number_lib("gmpy2", sol.prec).enter():
+        _record_samples(out, sol, system, scale)
 
 
-def _record_samples(traj: Trajectory, sol: Solution, system: FlowSystem, scale: float) -> None:
+def _speed(coeffs: Sequence[Sequence[Any]], s: Any, scale: float) -> Any:
+    """‖θ'‖ / s at offset ``s`` into a segment with normalised coefficients ``coeffs``."""
     import gmpy2
 
+    d = [sum(k * c[k] * s ** (k - 1) for k in range(1, len(c))) for c in coeffs]
+    return gmpy2.sqrt(gmpy2.fsum(v * v for v in d)) / scale
+
+
+def _record_samples(out: TrajectoryBuilder, sol: Solution, system: FlowSystem,
+                    scale: float) -> None:
     n = system.n
-    li = list(sol.outputs).index(system.loss_index) if sol.outputs else None
+    li = list(sol.outputs).index(system.layout.loss) if sol.outputs else None
     segs = sol.segments
-    first = not traj.times
+    first = not out.times
     for seg in segs:
-        if not first and traj.times and seg.t0 <= traj.times[-1]:
+        if not first and out.times and seg.t0 <= out.times[-1]:
             continue
         first = False
         coeffs = seg.coefficients
-        traj.times.append(seg.t0)
-        traj.states.append([c[0] for c in coeffs[:n]])
-        traj.losses.append(coeffs[n + li][0] if li is not None else None)
-        traj.grad_norms.append(gmpy2.sqrt(gmpy2.fsum(c[1] * c[1] for c in coeffs[:n]))
-                               / scale)
+        out.sample(seg.t0, [c[0] for c in coeffs[:n]],
+                   coeffs[n + li][0] if li is not None else None,
+                   _speed([c[:2] for c in coeffs[:n]], 0, scale))
     end = sol(sol.t_final, outputs=True) if segs else None
-    traj.times.append(sol.t_final)
-    traj.states.append(list(sol.state))
-    traj.losses.append(end[n + li] if end is not None and li is not None else
-                       (traj.losses[-1] if traj.losses else None))
+    loss = (end[n + li] if end is not None and li is not None
+            else (out.losses[-1] if out.losses else None))
     if segs:
         last = segs[-1]
-        d = [sum(k * c[k] * (sol.t_final - last.t0) ** (k - 1) for k in range(1, len(c)))
-             for c in last.coefficients[:n]]
-        traj.grad_norms.append(gmpy2.sqrt(gmpy2.fsum(v * v for v in d)) / scale)
+        speed = _speed(last.coefficients[:n], sol.t_final - last.t0, scale)
     else:
-        traj.grad_norms.append(traj.grad_norms[-1] if traj.grad_norms else 0)
+        speed = out.grad_norms[-1] if out.grad_norms else 0
+    out.sample(sol.t_final, sol.state, loss, speed)
 
 
 def _rel_error(sol: Solution) -> float:
-    import gmpy2
-
-    size = max([abs(v) for v in sol.state] + [gmpy2.mpfr(1)])
+    size = max([abs(v) for v in sol.state] + [sol.tol * 0 + 1])
     try:
         return float(sol.error_estimate / size)
     except (TypeError, ZeroDivisionError):
         return 0.0
 
 
-def _digits_from_error(err: float, traj: Trajectory) -> float:
-    import math
-
+def _digits_from_error(err: float, dps: int) -> float:
     if err <= 0:
-        return float(traj.dps)
-    return max(0.0, min(float(traj.dps), -math.log10(err)))
+        return float(dps)
+    return max(0.0, min(float(dps), -math.log10(err)))
 
 
 def _zero_surfaces(system: FlowSystem, theta0: Sequence[object], chi: Sequence[int]
@@ -531,79 +606,5 @@ def _zero_surfaces(system: FlowSystem, theta0: Sequence[object], chi: Sequence[i
     env = {p: sp.Rational(to_fraction(v).numerator, to_fraction(v).denominator)
            for p, v in zip(d.parameters, theta0, strict=True)}
     env.update(d.on_pattern(chi))
-    return [system.surface_indices[k] for k, e in enumerate(d.surface_exprs)
+    return [system.layout.surfaces[k] for k, e in enumerate(d.surface_exprs)
             if e.xreplace(env) == 0]
-
-
-def _filippov_start(system: FlowSystem, theta0: Sequence[object], mode: _Mode,
-                    on_surface: list[int], traj: Trajectory, dps: int) -> None:
-    """Choose the side (or sliding mode) of each surface the start lies on from the fields on
-    both sides: χ = 1 if the χ = 1 field leaves into s > 0, χ = 0 if the χ = 0 field leaves
-    into s < 0, sliding if both push into the surface."""
-    labels = [s.label for s in system.d.switches]
-    for j in on_surface:
-        k = j - system.n - 1
-        up = list(mode.chi)
-        up[k] = 1
-        down = list(mode.chi)
-        down[k] = 0
-        g1 = system.surface_rates(theta0, up, dps)[k]
-        g0 = system.surface_rates(theta0, down, dps)[k]
-        if g1 > 0:
-            mode.chi[k] = 1
-        elif g0 < 0:
-            mode.chi[k] = 0
-        elif mode.sliding is None and g0 >= 0 >= g1 and g0 > g1:
-            mode.sliding = k
-            traj.events.append(FlowEvent(0, "sliding", (k,), (labels[k],)))
-        else:
-            raise IntegrationError(
-                f"the start lies on the kink {labels[k]} where the flow is tangent to it or "
-                "slides on several surfaces at once; perturb the initialisation")
-
-
-def _handle_event(system: FlowSystem, hit: Any, mode: _Mode, traj: Trajectory, dps: int
-                  ) -> list[int]:
-    """Classify the event, update the mode, log it; return the surfaces the restart is on."""
-    n = system.n
-    labels = [s.label for s in system.d.switches]
-    exit_alpha = {system.monitor_index + 1: 0, system.monitor_index + 2: 1}
-    if mode.sliding is not None and any(j in exit_alpha for j in hit.indices):
-        k = mode.sliding
-        j = next(j for j in hit.indices if j in exit_alpha)
-        mode.chi[k] = exit_alpha[j]
-        mode.sliding = None
-        traj.events.append(FlowEvent(hit.t, "sliding-exit", (k,), (labels[k],)))
-        return [system.surface_indices[k]]
-    ks = [j - n - 1 for j in hit.indices if n + 1 <= j < n + 1 + system.m]
-    new = list(mode.chi)
-    for k, direction in zip(ks, hit.directions, strict=False):
-        new[k] = 1 if direction > 0 else 0
-    rates = system.surface_rates(hit.state, new, dps) if mode.sliding is None else None
-    slide = []
-    if rates is not None:
-        for k, direction in zip(ks, hit.directions, strict=False):
-            if rates[k] * direction < 0:
-                slide.append(k)
-    kind = "simultaneous" if len(ks) > 1 else "crossing"
-    if mode.sliding is not None:
-        # A crossing of another surface while sliding: flip it and keep sliding.
-        for k in ks:
-            mode.chi[k] = new[k]
-        traj.events.append(FlowEvent(hit.t, kind, tuple(ks), tuple(labels[k] for k in ks)))
-        return [system.surface_indices[k] for k in ks]
-    if not slide:
-        mode.chi[:] = new
-        traj.events.append(FlowEvent(hit.t, kind, tuple(ks), tuple(labels[k] for k in ks)))
-        return [system.surface_indices[k] for k in ks]
-    if len(ks) > 1:
-        traj.events.append(FlowEvent(hit.t, "simultaneous", tuple(ks),
-                                     tuple(labels[k] for k in ks)))
-        raise IntegrationError(
-            f"at t = {float(hit.t):.6g} the flow slides on the intersection of {len(ks)} kink "
-            "surfaces (codimension >= 2), which kltools does not integrate; perturb the "
-            "initialisation")
-    k = slide[0]
-    mode.sliding = k
-    traj.events.append(FlowEvent(hit.t, "sliding", (k,), (labels[k],)))
-    return []

@@ -15,7 +15,7 @@ from typing import Any
 from kltools.compiled.evaluator import Evaluator
 from kltools.compiled.pointwise import compile_program, mp_context
 from kltools.errors import IntegrationError
-from kltools.integrate.trajectory import Outcome, Trajectory
+from kltools.integrate.trajectory import Outcome, Trajectory, TrajectoryBuilder
 from kltools.symbolic.kinks import KinkConvention
 
 __all__ = ["gradient_descent"]
@@ -47,16 +47,14 @@ def gradient_descent(ev: Evaluator, theta0: Sequence[object], eta: object, t_end
     grad = compile_program(ev.gradient_program, "mpmath", dps)
     scale = ctx.mpf(int(ev.derivation.flow_scale.p)) / int(ev.derivation.flow_scale.q)
     theta = ev.convert(theta0, "mpmath", dps)
-    traj = Trajectory(parameters=ev.derivation.problem.parameters, dps=dps, method="gd")
+    traj = TrajectoryBuilder(parameters=ev.derivation.problem.parameters, dps=dps, method="gd")
     start = time.monotonic()
     last_report = start
     outcome = Outcome.OK
+    blowup_time = None
 
     def record(k: int, th: list[Any], out: list[Any]) -> None:
-        traj.times.append(k * eta_v)
-        traj.states.append(list(th))
-        traj.losses.append(out[-1])
-        traj.grad_norms.append(ctx.sqrt(ctx.fsum(g * g for g in out[:-1])))
+        traj.sample(k * eta_v, th, out[-1], ctx.sqrt(ctx.fsum(g * g for g in out[:-1])))
 
     k = 0
     for k in range(n_steps + 1):
@@ -66,7 +64,7 @@ def gradient_descent(ev: Evaluator, theta0: Sequence[object], eta: object, t_end
         if not all(ctx.isfinite(v) and abs(v) < _HUGE for v in [*out, *theta]):
             record(k, theta, out)
             outcome = Outcome.BLOWUP
-            traj.blowup_time = k * eta_v
+            blowup_time = k * eta_v
             break
         if k % every == 0 or k == n_steps:
             record(k, theta, out)
@@ -77,11 +75,9 @@ def gradient_descent(ev: Evaluator, theta0: Sequence[object], eta: object, t_end
         if progress is not None and time.monotonic() - last_report > 0.25:
             progress(float(k * eta_v))
             last_report = time.monotonic()
-    traj.outcome = outcome
-    traj.n_steps = k
-    traj.wall_time = time.monotonic() - start
+    traj.info["eta"] = str(eta)
     # Rounding only: each step adds at most a few ulps; the discretisation error against the flow
     # is O(η) and is what gd-vs-flow checks measure, not a digits figure.
-    traj.correct_digits = max(0.0, dps - 1 - float(ctx.log10(max(1, n_steps))))
-    traj.info["eta"] = str(eta)
-    return traj
+    return traj.build(outcome=outcome, n_steps=k, wall_time=time.monotonic() - start,
+                      blowup_time=blowup_time,
+                      correct_digits=max(0.0, dps - 1 - float(ctx.log10(max(1, n_steps)))))

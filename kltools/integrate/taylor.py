@@ -38,17 +38,20 @@ import bisect
 import enum
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kltools.compiled.jets import bits_for_dps, compile_jets
+from kltools.compiled.jets import compile_jets
 from kltools.compiled.program import Program
+from kltools.compiled.singularities import analytic_guards, guarded_program
 from kltools.errors import IntegrationError
 from kltools.integrate._blowup import BlowupTracker
 from kltools.integrate._events import deflate, first_crossing
-from kltools.integrate._numbers import horner, log2abs, pow2
+from kltools.integrate._step import StepControl, StepJet, defect_bound
+from kltools.numbers import BITS_PER_DIGIT, bits_for_dps, horner, log2abs, pow2
 
 __all__ = [
     "GUARD_DIGITS",
@@ -66,7 +69,7 @@ GUARD_DIGITS = 5
 _PROGRESS_INTERVAL = 0.25  # seconds between progress calls
 
 
-class Outcome(enum.Enum):
+class Outcome(enum.StrEnum):
     """How a run ended; ``message`` is the user-facing explanation."""
 
     OK = "ok"
@@ -75,6 +78,7 @@ class Outcome(enum.Enum):
     MAX_STEPS = "max_steps"
     TIME_LIMIT = "time_limit"
     STALLED = "stalled"
+    STIFF = "stiff"
 
     @property
     def message(self) -> str:
@@ -92,6 +96,10 @@ _MESSAGES = {
     Outcome.STALLED: "The step size fell below the resolution of t (t + h == t) without a "
                      "recognisable blow-up. Raise `dps` or inspect the vector field near "
                      "`t_final`.",
+    Outcome.STIFF: "The problem is stiff: over the last steps the step size stayed on a "
+                   "plateau while the remaining steps cannot reach t_end at that size (an explicit "
+                   "method needs steps of the fastest decaying mode). `t_final` is the time "
+                   "reached; lower `dps`, shorten the interval, or rescale the fast variable.",
 }
 
 
@@ -200,6 +208,8 @@ class Solution:
     blowup_time: Number | None = None
     blowup_time_digits: float | None = None
     error_estimate: Number = 0
+    rejected_steps: int = 0
+    last_step: Number | None = None
 
     @property
     def message(self) -> str:
@@ -310,6 +320,7 @@ def taylor_solve(
     progress: Callable[[float], None] | None = None,
     dense: bool = True,
     backend: str | None = None,
+    max_step: object | None = None,
 ) -> Solution:
     """Integrate ``x' = F(x)`` from ``t0`` to ``t_end`` with the Taylor method.
 
@@ -349,7 +360,12 @@ def taylor_solve(
         Crossings within ``simultaneous_tol · max(1, |t|)`` of the first one are reported
         together (default ``10^-(dps-5)``: indistinguishable at the requested precision).
     max_steps, wall_time
-        Guards: the run ends with ``MAX_STEPS`` or ``TIME_LIMIT`` when exceeded.
+        Guards: the run ends with ``MAX_STEPS`` or ``TIME_LIMIT`` when exceeded. When over the
+        last :data:`STIFF_WINDOW` steps the step size stayed within a factor 4 and the steps
+        left cannot reach ``t_end`` at that size, the run ends early with ``STIFF``.
+    max_step
+        Upper bound on the step size (None: none), e.g. to force a step sequence for a
+        reference solution.
     progress
         Called with the current ``t`` (a float) at most about four times a second and once at
         the end; silent when None.
@@ -363,13 +379,29 @@ def taylor_solve(
     Solution
         ``outcome`` tells how the run ended; ``state`` and ``t_final`` are where it ended
         (the event point for ``EVENT``, the last step for ``BLOWUP``).
+
+    Notes
+    -----
+    *What the error estimate rests on.* Each step is accepted only when (i) the Jorba–Zou rule
+    bounds the last two coefficients by ``δ``, (ii) every analytic operation's argument stays
+    within a quarter of its distance to the operation's nearest singularity over the step
+    (:mod:`kltools.compiled.singularities`), and (iii) the step polynomial ``p`` satisfies the
+    ODE at the step's midpoint and end: the defect ``D(θ) = ‖p'(θh) − F(p(θh))‖∞`` is computed
+    by a separate evaluation of ``F``, and a step with ``h (4 D(1/2) + D(1)) / 6 > 1000 δ`` is
+    rejected and retried at a quarter of its length. The local error of a step is taken as the
+    larger of the coefficient tail ``‖x_K‖ h^K`` and that Simpson estimate of ``∫ D``, plus
+    rounding; ``error_estimate`` is their sum. A step whose polynomial misses a pole invisible
+    in its coefficients has an O(1) defect at the step's end, so (iii) refuses it even where
+    (ii) has no rule for the function.
     """
     n = _check_args(program, x0, t0, t_end, dps, switches, n_state, event_outputs,
                     track_outputs, max_steps, wall_time)
     events = tuple(dict.fromkeys(event_outputs))
     carried = events + tuple(j for j in dict.fromkeys(track_outputs) if j not in events)
-    kernel = compile_jets(program, n, backend, carried)
-    fixed_kernel = (compile_jets(program, n, backend, carried, fixed=True)
+    guards = analytic_guards(program, [program.outputs[j] for j in (*range(n), *carried)])
+    program, guard_outputs = guarded_program(program, guards)
+    kernel = compile_jets(program, n, backend, carried + guard_outputs)
+    fixed_kernel = (compile_jets(program, n, backend, carried + guard_outputs, fixed=True)
                     if kernel.backend == "gmpy2" else None)
     work_dps = dps + GUARD_DIGITS
     prec = bits_for_dps(work_dps)
@@ -390,14 +422,28 @@ def taylor_solve(
                 f"t_end = {t_end!r} must be greater than t0 = {t0!r}; the integrator runs "
                 "forward in time"
             )
+        h_max = _convert(lib, max_step, "max_step") if max_step is not None else None
+        if h_max is not None and not h_max > 0:
+            raise IntegrationError(f"max_step = {max_step!r}: pass a positive step or None")
+        order = order_for_tolerance(log2abs(tol_n) / BITS_PER_DIGIT)
+        control = StepControl(order=order, log2_tol=log2abs(tol_n),
+                              controlled=tuple(i for i, j in enumerate(carried)
+                                               if j not in set(uncontrolled)),
+                              guard_kinds=tuple(g.kind for g in guards))
         run = _Run(kernel=kernel, fixed_kernel=fixed_kernel, prec=prec, dps=dps, n=n, x=x,
-                   w=w, t=t_start, t_start=t_start, t_end=t_stop, tol=tol_n, sim_tol=sim_tol,
+                   w=w, t_start=t_start, t_end=t_stop, tol=tol_n, sim_tol=sim_tol,
                    n_events=len(events), carried=carried, max_steps=max_steps,
                    wall_time=wall_time, progress=progress, dense=dense,
                    on_surface=None if on_surface is None else set(on_surface),
-                   controlled=tuple(i for i, j in enumerate(carried)
-                                    if j not in set(uncontrolled)))
+                   control=control, h_max=h_max)
         return run.solve()
+
+
+STIFF_WINDOW = 64
+"""Steps over which a step size that stopped growing is read as stiffness (see taylor_solve)."""
+_DEFECT_FACTOR = 1000   # a step whose ODE defect exceeds this many δ is refused
+_MAX_REJECTS = 40       # quarterings of one step before the run is declared stalled
+_DEFECT_POINTS = (0.5, 1.0)
 
 
 @dataclass
@@ -411,7 +457,6 @@ class _Run:
     n: int
     x: list[Number]
     w: list[Number]
-    t: Number
     t_start: Number
     t_end: Number
     tol: Number
@@ -423,141 +468,209 @@ class _Run:
     progress: Callable[[float], None] | None
     dense: bool
     on_surface: set[int] | None
-    controlled: tuple[int, ...] = ()
+    control: StepControl
+    h_max: Number | None = None
 
     def solve(self) -> Solution:
-        one = self.t * 0 + 1
-        lib = self.kernel.lib(self.prec)
-        order = order_for_tolerance(log2abs(self.tol) * math.log10(2))
-        log2_tol = log2abs(self.tol)
-        zero_tol = one / 10 ** (self.dps - 5)
-        ulp = one / (1 << self.prec)
-        safety = math.exp(-0.7 / (order - 1))
-        tracker = BlowupTracker(digits_cap=self.dps)
-        close_digits = max(8.0, self.dps / 2)
-        coarse_m = max(6, (3 * order) // 4)
-        segments: list[Segment] = []
-        err = self.t * 0
-        last_sign: list[int | None] = [None] * self.n_events
-        clock0 = time.monotonic()
-        last_report = clock0
-        outcome: Outcome | None = None
-        hit: EventHit | None = None
-        blowup: tuple[Number, float] | None = None
-        steps = 0
-        t, x = self.t, self.x
-        fixed = self.fixed_kernel is not None
-        h_pred: Number | None = None  # time unit of the next fixed-point jet
-        while outcome is None:
-            if steps >= self.max_steps:
-                outcome = Outcome.MAX_STEPS
-                break
-            now = time.monotonic()
-            if self.wall_time is not None and now - clock0 > self.wall_time:
-                outcome = Outcome.TIME_LIMIT
-                break
-            if self.progress is not None and now - last_report >= _PROGRESS_INTERVAL:
-                self.progress(float(t))
-                last_report = now
-            jet = self._jet(x, order, h_pred if fixed else None, one)
-            # --- step size in the jet's time unit (Jorba–Zou) ---------------------------------
-            scale = max(max((abs(v) for v in x), default=one), one)
-            log2_delta = log2_tol + log2abs(scale)
-            ev_series = jet.extra[: self.n_events]
-            log2_tau = math.inf
-            for m in (order - 1, order):
-                lm = max(jet.log2(c, m)
-                         for c in (*jet.state, *(jet.extra[i] for i in self.controlled)))
-                if jet.shift is not None:
-                    # Below one fixed-point unit a coefficient is unknown, not zero: growth of
-                    # the step is then limited to (δ 2^shift)^(1/m) per step.
-                    lm = max(lm, -jet.shift)
-                if math.isnan(lm) or lm == math.inf:
-                    log2_tau = math.nan
-                    break
-                if lm > -math.inf:
-                    log2_tau = min(log2_tau, (log2_delta - lm) / m)
-            if math.isnan(log2_tau):
-                outcome = Outcome.BLOWUP if tracker.t_star is not None else Outcome.STALLED
-                break
-            remaining = (self.t_end - t) / jet.unit
-            if log2_tau == math.inf or log2_tau + math.log2(safety) >= log2abs(remaining):
-                tau, last = remaining, True
-            else:
-                tau, last = pow2(log2_tau, one) * safety, False
-            h = tau * jet.unit
-            h_pred = h
-            # --- blow-up ----------------------------------------------------------------------
-            m = order if jet.shift is None else min(coarse_m, order)
-            dominant = max(jet.state, key=lambda c, m=m: jet.log2(c, m))
-            clean = tracker.update(t, [jet.value(dominant, k) for k in range(m - 3, m + 1)], m,
-                                   jet.unit)
-            if jet.shift is not None:
-                if clean and len(tracker.history) >= 2:
-                    fixed = False  # blow-up suspected: exact ratios need the float kernel
-                    tracker.reset()
-            else:
-                blowup = tracker.verdict(self.t_end, close_digits, self.n_events > 0)
-                if blowup is not None:
-                    outcome = Outcome.BLOWUP
-                    break
-            if not t + h > t:
-                outcome = Outcome.STALLED
-                break
-            # --- events -----------------------------------------------------------------------
-            if self.n_events:
-                tp = [one]
-                for _ in range(order):
-                    tp.append(tp[-1] * tau)
-                polys = [[jet.value(g, k) * tp[k] for k in range(order + 1)] for g in ev_series]
-                crossing = self._events(t, h, polys, last_sign, steps == 0, zero_tol)
-                if crossing is not None:
-                    sigma, indices, directions, times = crossing
-                    x_ev = [jet.evaluate(c, sigma * tau) for c in jet.state]
-                    hit = EventHit(t + sigma * h, indices, directions, times, x_ev)
-                    segments.append(jet.segment(t, sigma * h, lib))
-                    t, x = hit.t, x_ev
-                    steps += 1
-                    outcome = Outcome.EVENT
-                    break
-                for j, g in enumerate(polys):
-                    end = sum(g)
-                    last_sign[j] = (end > 0) - (end < 0)
-            # --- advance ----------------------------------------------------------------------
-            seg = jet.segment(t, h, lib)
-            if self.dense or not segments:
-                segments.append(seg)
-            else:
-                segments[-1] = seg
-            x = [jet.evaluate(c, tau) for c in jet.state]
-            log2_tail = max(jet.log2(c, order) for c in jet.state) + order * log2abs(tau)
-            err += (pow2(log2_tail, one) if log2_tail > -math.inf else 0) + scale * order * ulp
-            t = self.t_end if last else t + h
-            steps += 1
-            if last:
-                outcome = Outcome.OK
+        self._start()
+        while self.outcome is None:
+            self._step()
         if self.progress is not None:
-            self.progress(float(t))
-        sol = Solution(outcome=outcome, t0=self.t_start, t_final=t, state=x, n_steps=steps,
-                       dps=self.dps, prec=self.prec, order=order, tol=self.tol,
-                       outputs=self.carried, segments=segments, event=hit,
-                       error_estimate=err)
-        if outcome is Outcome.BLOWUP:
-            if blowup is None and tracker.t_star is not None:
-                blowup = (tracker.t_star, tracker.digits())
+            self.progress(float(self.t))
+        return self._solution()
+
+    def _start(self) -> None:
+        one = self.t_start * 0 + 1
+        self.one = one
+        self.lib = self.kernel.lib(self.prec)
+        self.order = self.control.order
+        self.zero_tol = one / 10 ** (self.dps - 5)
+        self.ulp = one / (1 << self.prec)
+        self.tracker = BlowupTracker(digits_cap=self.dps)
+        self.close_digits = max(8.0, self.dps / 2)
+        self.coarse_m = max(6, (3 * self.order) // 4)
+        self.segments: list[Segment] = []
+        self.err = one * 0
+        self.last_sign: list[int | None] = [None] * self.n_events
+        self.clock0 = self.last_report = time.monotonic()
+        self.outcome: Outcome | None = None
+        self.hit: EventHit | None = None
+        self.blowup: tuple[Number, float] | None = None
+        self.steps = 0
+        self.rejected = 0
+        self.t = self.t_start
+        self.fixed = self.fixed_kernel is not None
+        self.h_pred: Number | None = None  # time unit of the next fixed-point jet
+        self.sizes: deque[float] = deque(maxlen=STIFF_WINDOW)
+
+    def _guards_hit(self) -> bool:
+        if self.steps >= self.max_steps:
+            self.outcome = Outcome.MAX_STEPS
+            return True
+        now = time.monotonic()
+        if self.wall_time is not None and now - self.clock0 > self.wall_time:
+            self.outcome = Outcome.TIME_LIMIT
+            return True
+        if self.progress is not None and now - self.last_report >= _PROGRESS_INTERVAL:
+            self.progress(float(self.t))
+            self.last_report = now
+        return False
+
+    def _step(self) -> None:
+        if self._guards_hit():
+            return
+        jet = self._jet(self.x, self.order, self.h_pred if self.fixed else None, self.one)
+        scale = max(max((abs(v) for v in self.x), default=self.one), self.one)
+        sized = self._size(jet, scale)
+        if sized is None:
+            return
+        tau, last = sized
+        self.h_pred = tau * jet.unit
+        if self._blew_up(jet):
+            return
+        if not self.t + tau * jet.unit > self.t:
+            self.outcome = Outcome.STALLED
+            return
+        checked = self._checked(jet, tau, last, scale)
+        if checked is None:
+            return
+        tau, last, local = checked
+        h = tau * jet.unit
+        if self.n_events and self._event(jet, tau, h):
+            return
+        self._advance(jet, tau, h, last, local, scale)
+
+    def _size(self, jet: StepJet, scale: Number) -> tuple[Number, bool] | None:
+        """The step (in the jet's unit) the rules allow, and whether it reaches ``t_end``."""
+        log2_scale = log2abs(scale)
+        log2_tau = min(self.control.log2_tau(jet, log2_scale),
+                       self.control.guard_log2_tau(jet, log2_scale))
+        if math.isnan(log2_tau):
+            self.outcome = Outcome.BLOWUP if self.tracker.t_star is not None else Outcome.STALLED
+            return None
+        if self.h_max is not None:
+            log2_tau = min(log2_tau, log2abs(self.h_max / jet.unit))
+        remaining = (self.t_end - self.t) / jet.unit
+        if log2_tau == math.inf or log2_tau >= log2abs(remaining):
+            return remaining, True
+        return pow2(log2_tau, self.one), False
+
+    def _blew_up(self, jet: StepJet) -> bool:
+        m = self.order if jet.shift is None else min(self.coarse_m, self.order)
+        dominant = max(jet.state, key=lambda c, m=m: jet.log2(c, m))
+        clean = self.tracker.update(self.t, [jet.value(dominant, k) for k in range(m - 3, m + 1)],
+                                    m, jet.unit)
+        if jet.shift is not None:
+            if clean and len(self.tracker.history) >= 2:
+                self.fixed = False  # blow-up suspected: exact ratios need the float kernel
+                self.tracker.reset()
+            return False
+        self.blowup = self.tracker.verdict(self.t_end, self.close_digits, self.n_events > 0)
+        if self.blowup is not None:
+            self.outcome = Outcome.BLOWUP
+            return True
+        return False
+
+    def _checked(self, jet: StepJet, tau: Number, last: bool, scale: Number
+                 ) -> tuple[Number, bool, Number] | None:
+        """The step after the defect check (see :func:`taylor_solve`, Notes): ``(τ, last,
+        local error estimate)``; refused steps are retried at a quarter of their length."""
+        bound = self.tol * scale * _DEFECT_FACTOR
+        for _ in range(_MAX_REJECTS):
+            fields = []
+            for theta in _DEFECT_POINTS:
+                xs = [jet.evaluate(c, theta * tau) for c in jet.state]
+                st, _ = self.kernel.raw(xs, self.w, 1, self.one, self.prec)
+                fields.append([c[1] for c in st])
+            d_mid = defect_bound(jet, tau, fields[:1], _DEFECT_POINTS[:1])
+            d_end = defect_bound(jet, tau, fields[1:], _DEFECT_POINTS[1:])
+            local = tau * jet.unit * (4 * d_mid + d_end) / 6
+            if local <= bound:
+                return tau, last, local
+            self.rejected += 1
+            tau, last = tau / 4, False
+        self.outcome = Outcome.STALLED
+        return None
+
+    def _event(self, jet: StepJet, tau: Number, h: Number) -> bool:
+        tp = [self.one]
+        for _ in range(self.order):
+            tp.append(tp[-1] * tau)
+        polys = [[jet.value(g, k) * tp[k] for k in range(self.order + 1)]
+                 for g in jet.extra[: self.n_events]]
+        crossing = self._events(self.t, h, polys, self.last_sign, self.steps == 0,
+                                self.zero_tol)
+        if crossing is not None:
+            sigma, indices, directions, times = crossing
+            x_ev = [jet.evaluate(c, sigma * tau) for c in jet.state]
+            self.hit = EventHit(self.t + sigma * h, indices, directions, times, x_ev)
+            self.segments.append(self._segment(jet, self.t, sigma * h))
+            self.t, self.x = self.hit.t, x_ev
+            self.steps += 1
+            self.outcome = Outcome.EVENT
+            return True
+        for j, g in enumerate(polys):
+            end = sum(g)
+            self.last_sign[j] = (end > 0) - (end < 0)
+        return False
+
+    def _segment(self, jet: StepJet, t0: Number, h: Number) -> Segment:
+        return Segment(t0, h, jet.unit, [*jet.state, *jet.extra], jet.shift, self.lib)
+
+    def _advance(self, jet: StepJet, tau: Number, h: Number, last: bool, local: Number,
+                 scale: Number) -> None:
+        seg = self._segment(jet, self.t, h)
+        if self.dense or not self.segments:
+            self.segments.append(seg)
+        else:
+            self.segments[-1] = seg
+        self.x = [jet.evaluate(c, tau) for c in jet.state]
+        log2_tail = max(jet.log2(c, self.order) for c in jet.state) + self.order * log2abs(tau)
+        tail = pow2(log2_tail, self.one) if log2_tail > -math.inf else self.one * 0
+        self.err += max(tail, local) + scale * self.order * self.ulp
+        self.t = self.t_end if last else self.t + h
+        self.steps += 1
+        if last:
+            self.outcome = Outcome.OK
+        elif self._stiff(h):
+            self.outcome = Outcome.STIFF
+
+    def _stiff(self, h: Number) -> bool:
+        """The step size sits on a plateau (within a factor 4 over the window: the signature of
+        a step held by a fast decaying mode, not of an approach to a singularity, where it
+        shrinks geometrically) and the steps left cannot reach ``t_end`` at that size."""
+        log2_h = log2abs(h)
+        self.sizes.append(log2_h)
+        if len(self.sizes) < STIFF_WINDOW or self.tracker.t_star is not None:
+            return False
+        if max(self.sizes) - min(self.sizes) > 2:
+            return False
+        left = self.max_steps - self.steps
+        return left > 0 and log2_h + math.log2(left) < log2abs(self.t_end - self.t)
+
+    def _solution(self) -> Solution:
+        sol = Solution(outcome=self.outcome, t0=self.t_start, t_final=self.t, state=self.x,
+                       n_steps=self.steps, dps=self.dps, prec=self.prec, order=self.order,
+                       tol=self.tol, outputs=self.carried, segments=self.segments,
+                       event=self.hit, error_estimate=self.err, rejected_steps=self.rejected,
+                       last_step=self.segments[-1].h if self.segments else None)
+        if self.outcome is Outcome.BLOWUP:
+            blowup = self.blowup
+            if blowup is None and self.tracker.t_star is not None:
+                blowup = (self.tracker.t_star, self.tracker.digits())
             if blowup is not None:
                 sol.blowup_time, sol.blowup_time_digits = blowup
         return sol
 
-    def _jet(self, x: list[Number], order: int, unit: Number | None, one: Number) -> _StepJet:
+    def _jet(self, x: list[Number], order: int, unit: Number | None, one: Number) -> StepJet:
         """Float jet in unscaled time (``unit is None``) or fixed-point jet in units of
         ``unit``."""
+        nc = len(self.carried)
         if unit is None:
             state, extra = self.kernel.raw(x, self.w, order, one, self.prec)
-            return _StepJet(state, extra, one, None)
+            return StepJet(state, extra[:nc], extra[nc:], one, None)
         shift, state, extra = self.fixed_kernel.raw(x, self.w, order, unit, self.prec)
-        return _StepJet(state, extra, unit, shift)
-
+        return StepJet(state, extra[:nc], extra[nc:], unit, shift)
     def _events(self, t: Number, h: Number, series: list[list[Number]],
                 last_sign: list[int | None], first: bool, zero_tol: Number
                 ) -> tuple[Number, tuple[int, ...], tuple[int, ...], tuple[Number, ...]] | None:
@@ -595,48 +708,3 @@ class _Run:
         return (s_min, tuple(f[1] for f in group), tuple(f[2] for f in group),
                 tuple(t + f[0] * h for f in group))
 
-
-@dataclass
-class _StepJet:
-    """One step's jets in the time unit ``unit``: backend numbers (``shift is None``) or
-    fixed-point integers ``m 2^-shift``."""
-
-    state: list[list[Any]]
-    extra: list[list[Any]]
-    unit: Number
-    shift: int | None
-
-    def log2(self, c: list[Any], k: int) -> float:
-        v = c[k]
-        if self.shift is None:
-            return log2abs(v)
-        if not v:
-            return -math.inf
-        return log2abs(self.unit * 0 + int(v)) - self.shift
-
-    def value(self, c: list[Any], k: int) -> Number:
-        v = c[k]
-        if self.shift is None:
-            return v
-        return _scale2(self.unit * 0 + int(v), -self.shift)
-
-    def evaluate(self, c: list[Any], tau: Number) -> Number:
-        """``sum_k c_k tau^k`` as a backend number (exact integer sum when ``tau == 1``)."""
-        if self.shift is None:
-            return horner(c, tau)
-        if tau == 1:
-            return _scale2(self.unit * 0 + int(sum(c)), -self.shift)
-        f = self.shift
-        tf = int((tau * (1 << f)).__round__()) if hasattr(tau, "__round__") else int(tau * 2**f)
-        acc = c[-1]
-        for v in reversed(c[:-1]):
-            acc = (acc * tf >> f) + v
-        return _scale2(self.unit * 0 + int(acc), -f)
-
-    def segment(self, t0: Number, h: Number, lib: Any) -> Segment:
-        return Segment(t0, h, self.unit, [*self.state, *self.extra], self.shift, lib)
-
-
-def _scale2(v: Number, e: int) -> Number:
-    """``v 2^e`` for a backend number ``v``."""
-    return v * (1 << e) if e >= 0 else v / (1 << -e)

@@ -10,35 +10,78 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kltools.errors import IntegrationError
 
-__all__ = ["FlowEvent", "Outcome", "Trajectory"]
+__all__ = ["EventKind", "FlowEvent", "Outcome", "Trajectory", "TrajectoryBuilder"]
 
 
-class Outcome(enum.Enum):
-    """How an integration ended."""
+class Outcome(enum.StrEnum):
+    """How an integration ended: one member per cause, each with the message a user reads.
+
+    The string values are what JSON carries. :attr:`stopped_early` groups the members that end
+    the run before ``t_end`` for a reason other than the flow itself (a guard, a step collapse,
+    a case kltools does not integrate); ``blowup`` is a property of the flow, not a stop.
+    """
 
     OK = "ok"
     BLOWUP = "blowup"
     SLIDING = "sliding"
+    STATIONARY = "stationary"
     MAX_STEPS = "max_steps"
+    TIME_LIMIT = "time_limit"
+    STALLED = "stalled"
+    MAX_EVENTS = "max_events"
+    STIFF = "stiff"
+    KINK_INTERSECTION = "kink_intersection"
 
     @property
     def message(self) -> str:
-        return {
-            "ok": "Reached the end of the time span.",
-            "blowup": "The solution blows up in finite time (see blowup_time); the flow has no "
-                      "continuation past it.",
-            "sliding": "The run ended on a Filippov sliding mode (the flow points into a kink "
-                       "surface from both sides); it continued on the minimal-norm Clarke field.",
-            "max_steps": "Stopped early: the step, event or wall-clock limit was reached, or the "
-                         "step size stalled. Raise max_steps / max_events / wall_time, or "
-                         "shorten the time span.",
-        }[self.value]
+        return _MESSAGES[self]
+
+    @property
+    def stopped_early(self) -> bool:
+        """True when the run ended before ``t_end`` without reaching a property of the flow."""
+        return self not in (Outcome.OK, Outcome.BLOWUP, Outcome.SLIDING, Outcome.STATIONARY)
+
+
+_MESSAGES = {
+    Outcome.OK: "Reached the end of the time span.",
+    Outcome.BLOWUP: "The solution blows up in finite time (see blowup_time); the flow has no "
+                    "continuation past it.",
+    Outcome.SLIDING: "The run ended on a Filippov sliding mode (the flow points into a kink "
+                     "surface from both sides); it continued on the minimal-norm Clarke field.",
+    Outcome.STATIONARY: "The state is a critical point (the vector field vanishes exactly): the "
+                        "flow stays there for all time.",
+    Outcome.MAX_STEPS: "Stopped early: the step limit was reached. Raise max_steps or shorten "
+                       "the time span.",
+    Outcome.TIME_LIMIT: "Stopped early: the wall-clock limit was reached. Raise wall_time or "
+                        "shorten the time span.",
+    Outcome.STALLED: "Stopped early: the step size fell below the resolution of t (t + h == t) "
+                     "without a recognisable blow-up. Raise dps or inspect the vector field "
+                     "near the final time.",
+    Outcome.MAX_EVENTS: "Stopped early: the kink-event limit was reached (many crossings, e.g. "
+                        "chattering across a kink). Raise max_events or use the filippov "
+                        "convention.",
+    Outcome.STIFF: "Stopped early: the problem is stiff here (the step size collapsed far below "
+                   "the time scale of the solution); see info['stiff'] for the time reached and "
+                   "a suggestion (lower dps, a shorter horizon, or rescale the fast variable).",
+    Outcome.KINK_INTERSECTION: "Stopped early: the flow slides into the intersection of two or "
+                               "more kink surfaces (codimension >= 2), which kltools does not "
+                               "integrate; perturb the initialisation.",
+}
+
+
+class EventKind(enum.StrEnum):
+    """Kinds of kink event (the string values are what JSON carries)."""
+
+    CROSSING = "crossing"
+    SLIDING = "sliding"
+    SLIDING_EXIT = "sliding-exit"
+    SIMULTANEOUS = "simultaneous"
 
 
 @dataclass(frozen=True)
@@ -47,16 +90,16 @@ class FlowEvent:
 
     ``kind``: ``crossing`` (transversal), ``sliding`` (entering a Filippov sliding mode),
     ``sliding-exit`` (leaving it), ``simultaneous`` (two or more surfaces within tolerance at
-    the same instant: the codimension-2 situation seed 003 says almost no initialisation meets).
+    the same instant: the codimension-2 situation that almost no initialisation meets).
     """
 
     t: Any
-    kind: str
+    kind: EventKind
     surfaces: tuple[int, ...]
     labels: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"t": _num(self.t), "kind": self.kind, "surface": list(self.surfaces),
+        return {"t": _num(self.t), "kind": self.kind.value, "surface": list(self.surfaces),
                 "labels": list(self.labels)}
 
 
@@ -81,9 +124,10 @@ def _num(v: Any, digits: int | None = None) -> str:
     return str(v)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Trajectory:
-    """A computed gradient-flow (or gradient-descent) trajectory.
+    """A computed gradient-flow (or gradient-descent) trajectory (immutable; built by a
+    :class:`TrajectoryBuilder`).
 
     Attributes
     ----------
@@ -147,7 +191,9 @@ class Trajectory:
         return self.dense(t)
 
     def raise_for_outcome(self) -> None:
-        if self.outcome is not Outcome.OK:
+        """Raise :class:`~kltools.errors.IntegrationError` unless the run reached ``t_end``
+        on a smooth piece (``ok``) or stayed at a critical point (``stationary``)."""
+        if self.outcome not in (Outcome.OK, Outcome.STATIONARY):
             raise IntegrationError(self.outcome.message)
 
     def to_json(self, samples: bool = True) -> dict[str, Any]:
@@ -201,7 +247,7 @@ class Trajectory:
             parameters=tuple(data["parameters"]), times=nums(s["t"]),
             states=[nums(r) for r in s["theta"]], losses=nums(s["loss"]),
             grad_norms=nums(s["grad_norm"]),
-            events=[FlowEvent(ctx.mpf(e["t"]), e["kind"], tuple(e["surface"]),
+            events=[FlowEvent(ctx.mpf(e["t"]), EventKind(e["kind"]), tuple(e["surface"]),
                               tuple(e["labels"])) for e in data["events"]],
             outcome=Outcome(data["outcome"]), dps=int(data["dps"]),
             correct_digits=float(data["correct_digits"]), verified=bool(data["verified"]),
@@ -209,3 +255,38 @@ class Trajectory:
             blowup_digits=float(data.get("blowup_time_digits", 0.0)),
             method=data["method"], n_steps=int(data["n_steps"]),
             wall_time=float(data["wall_time"]))
+
+
+@dataclass
+class TrajectoryBuilder:
+    """Collects the samples and events of a run; :meth:`build` makes the frozen
+    :class:`Trajectory`."""
+
+    parameters: tuple[str, ...]
+    dps: int
+    method: str
+    times: list[Any] = field(default_factory=list)
+    states: list[list[Any]] = field(default_factory=list)
+    losses: list[Any] = field(default_factory=list)
+    grad_norms: list[Any] = field(default_factory=list)
+    events: list[FlowEvent] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def sample(self, t: Any, state: Sequence[Any], loss: Any, grad_norm: Any) -> None:
+        """Append one sample (time, state, loss, ‖∇L‖)."""
+        self.times.append(t)
+        self.states.append(list(state))
+        self.losses.append(loss)
+        self.grad_norms.append(grad_norm)
+
+    def build(self, **fields: Any) -> Trajectory:
+        """The trajectory with the collected samples and the given further fields."""
+        return Trajectory(parameters=self.parameters, dps=self.dps, method=self.method,
+                          times=self.times, states=self.states, losses=self.losses,
+                          grad_norms=self.grad_norms, events=self.events, info=self.info,
+                          **fields)
+
+
+def with_fields(traj: Trajectory, **changes: Any) -> Trajectory:
+    """A copy of ``traj`` with some fields replaced (the trajectory itself is frozen)."""
+    return replace(traj, **changes)

@@ -212,22 +212,9 @@ def recording_checker(problem: Any) -> Any:
 
 
 def outcome_name(traj: Any) -> str:
-    """How ``traj`` ended, by name: its outcome's value, or for an integrator that reports every
-    early stop as ``max_steps``, the cause it records (``time_limit``, ``stalled``,
-    ``max_events``), so that a spent budget reads as one."""
-    value = str(traj.outcome.value)
-    cause = traj.info.get("engine")
-    if value == "max_steps" and cause in ("time_limit", "stalled", "max_events"):
-        return str(cause)
-    return value
-
-
-def stopped_on_kink_intersection(exc: BaseException) -> bool:
-    """Whether a run ended where the flow would slide on an intersection of two or more kink
-    surfaces (codimension >= 2). The integrator reports it as an
-    :class:`~kltools.errors.IntegrationError` whose message says "codimension >= 2"; the one
-    place to change when it becomes an outcome value."""
-    return "codimension >= 2" in str(exc)
+    """How ``traj`` ended, by name: its :class:`~kltools.integrate.trajectory.Outcome` value
+    (each cause of an early stop is its own member: ``time_limit``, ``stalled``, ...)."""
+    return str(traj.outcome.value)
 
 
 def _run(engine: Any, task: Task, theta0: list[str]) -> tuple[Any, Any]:
@@ -246,8 +233,8 @@ def _run(engine: Any, task: Task, theta0: list[str]) -> tuple[Any, Any]:
 def run_task(task: Task) -> dict[str, Any]:
     """Run one initialisation and return its result line (JSON-ready).
 
-    Errors of the run itself (an :class:`~kltools.errors.IntegrationError` such as sliding on an
-    intersection of kinks, a start exactly on a kink) are results: outcome ``error``, verdict
+    Errors of the run itself (an :class:`~kltools.errors.IntegrationError` such as a start
+    exactly on a kink) are results: outcome ``error``, verdict
     ``inconclusive`` in property mode, the message in ``error``. Errors of the input
     (:class:`~kltools.errors.SpecError`, :class:`~kltools.errors.NotApplicableError`) and bugs
     propagate: they are not data about the flow.
@@ -269,11 +256,6 @@ def run_task(task: Task) -> dict[str, Any]:
     except KltoolsError as exc:
         line.update({"outcome": "error", "verdict": "inconclusive" if task.mode == "property"
                      else None, "error": f"{type(exc).__name__}: {exc}"})
-        if stopped_on_kink_intersection(exc):
-            # The integrator stops where the flow would slide on an intersection of kink
-            # surfaces, after meeting them at one instant: a simultaneous crossing the codim-2
-            # count must include, though the trajectory is lost with the exception.
-            line["figures"] = {"events": {"simultaneous": 1}}
     else:
         line["outcome"] = outcome_name(traj) if traj is not None else None
         line["verdict"] = verdict.status.value if verdict is not None else None

@@ -171,16 +171,22 @@ def test_cli_json_summary_and_plot(tmp_path: Path, blowup_spec: Path) -> None:
 def test_a_run_that_stops_on_an_intersection_of_kinks_counts_as_simultaneous(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kltools.integrate.flow as flow
-    from kltools.errors import IntegrationError
+    from kltools.integrate.trajectory import EventKind, FlowEvent, Outcome, TrajectoryBuilder
 
-    def stops(*_a: object, **_k: object) -> None:
-        raise IntegrationError("at t = 0.5 the flow slides on the intersection of 2 kink "
-                               "surfaces (codimension >= 2), which kltools does not integrate")
+    def stops(*_a: object, **_k: object) -> object:
+        # What the integrator returns when the flow slides into an intersection of two kinks:
+        # a value, with the simultaneous event logged.
+        out = TrajectoryBuilder(parameters=("a", "b"), dps=30, method="taylor")
+        out.sample(0, [1, 2], 3, 1)
+        out.sample(Fraction(1, 2), [1, 1], 2, 1)
+        out.events.append(FlowEvent(Fraction(1, 2), EventKind.SIMULTANEOUS, (0, 1), ("s0", "s1")))
+        return out.build(outcome=Outcome.KINK_INTERSECTION)
 
     monkeypatch.setattr(flow, "integrate", stops)
     res = sweep(RELU, 3, out=tmp_path / "r.jsonl", integrate=True, t_end=1, workers=0)
     _, lines = load_results(res.path)
-    assert all(r["outcome"] == "error" and "codimension" in r["error"] for r in lines)
+    assert all(r["outcome"] == "kink_intersection" and "error" not in r for r in lines)
     sim = res.summary["simultaneous"]
     assert sim["runs_with_simultaneous"] == 3 and sim["upper95"] == 1.0
-    assert res.summary["n_errors"] == 3 and res.summary["outcomes"]["error"]["count"] == 3
+    assert res.summary["n_errors"] == 0
+    assert res.summary["outcomes"]["kink_intersection"]["count"] == 3
