@@ -209,16 +209,28 @@ def _print_trajectory(traj: Any) -> None:
         click.echo(f"  {name:>10} = {_num(v, digits)}")
 
 
-@main.command()
+def _property_names() -> list[str]:
+    from kltools.checks.properties import PROPERTIES
+
+    return list(PROPERTIES)
+
+
+def _properties_help() -> str:
+    from kltools.checks.command import properties_help
+
+    return properties_help()
+
+
+@main.command(epilog="Properties (from the registry):\n\n" + _properties_help())
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--property", "prop", required=True,
-              help="energy, no-blowup, lojasiewicz, linear-convergence, rayleigh-identity, "
-                   "conservation, directional-convergence, codim2, gd-vs-flow.")
+              help="One of: " + ", ".join(_property_names()) + " (see below).")
 @click.option("--examples", default=10, show_default=True, type=int,
               help="Random initialisations (the spec's own init first).")
 @click.option("--exponent", default=None, help="Łojasiewicz exponent to check (e.g. 3/4).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Hypothesis seed.")
-@click.option("--t-end", "t_end", default=None, help="Horizon (default: the property's own).")
+@click.option("--t-end", "t_end", default=None,
+              help="Horizon override (default: the property's own, or chosen by the check).")
 @click.option("--dps", default=30, show_default=True, type=int)
 @click.option("--eta", default=None, help="Step for gd-vs-flow.")
 @click.option("--near-kinks", is_flag=True, help="Start near a first-layer kink surface.")
@@ -234,45 +246,27 @@ def check(spec: str, prop: str, examples: int, exponent: str | None, seed: int,
     Exit code 0 when it holds, 1 when refuted (the counter-example is printed), 3 when
     inconclusive, 2 when the property does not apply to the spec or the input is bad.
     """
-    import json
-
-    from kltools.checks.properties import PROPERTIES
-    from kltools.checks.runner import check as run_check
-    from kltools.errors import SpecError
-
-    if prop not in PROPERTIES:
-        raise SpecError(f"unknown property {prop!r}; known: {', '.join(PROPERTIES)}",
-                        "--property")
-    problem = _load(spec)
-    options: dict[str, Any] = {"dps": dps, "t_end": t_end or PROPERTIES[prop].default_t_end}
-    if exponent is not None:
-        if prop != "lojasiewicz":
-            raise SpecError("--exponent goes with --property lojasiewicz", "--exponent")
-        options["exponent"] = exponent
-    if eta is not None:
-        if prop != "gd-vs-flow":
-            raise SpecError("--eta goes with --property gd-vs-flow", "--eta")
-        options["eta"] = eta
-    if force:
-        options["force"] = True
     from tqdm import tqdm
 
+    from kltools.checks.command import run_check_command
+    from kltools.checks.properties import get_property
+
+    get_property(prop)
+    problem = _load(spec)
     bar = tqdm(total=examples, desc=f"check {prop}", unit="init", file=sys.stderr, delay=1.0,
                leave=False)
-
-    def progress(done: int, _verdict: Any) -> None:
-        bar.update(max(0, min(done, examples) - bar.n))
-
     try:
-        verdict = run_check(problem, prop, examples=examples, seed=seed, progress=progress,
-                            near_kinks=near_kinks, **options)
+        text, code = run_check_command(
+            problem, spec, prop, examples=examples, seed=seed, near_kinks=near_kinks,
+            as_json=as_json, progress=lambda done, _v: bar.update(max(0, min(done, examples)
+                                                                      - bar.n)),
+            given={"t_end": t_end, "dps": dps, "exponent": exponent, "eta": eta,
+                   "force": force})
     finally:
         bar.close()
-    if as_json:
-        click.echo(json.dumps(verdict.to_json(), indent=2))
-    else:
-        click.echo(verdict.explain())
-    sys.exit(verdict.status.exit_code)
+    click.echo(text)
+    sys.exit(code)
+
 
 
 @main.command()
