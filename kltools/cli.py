@@ -297,11 +297,22 @@ def _print_trajectory(traj: Any) -> None:
         click.echo(f"  {name:>10} = {_num(v, digits)}")
 
 
-@main.command()
+def _property_names() -> list[str]:
+    from kltools.checks.properties import PROPERTIES
+
+    return list(PROPERTIES)
+
+
+def _properties_help() -> str:
+    from kltools.checks.command import properties_help
+
+    return properties_help()
+
+
+@main.command(epilog="Properties (from the registry):\n\n" + _properties_help())
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--property", "prop", required=True,
-              help="energy, no-blowup, lojasiewicz, linear-convergence, rayleigh-identity, "
-                   "conservation, directional-convergence, codim2, gd-vs-flow.")
+              help="One of: " + ", ".join(_property_names()) + " (see below).")
 @click.option("--examples", default=10, show_default=True, type=click.IntRange(min=1),
               callback=check_examples,
               help="Random initialisations (the spec's own init first); at most 100000 "
@@ -310,7 +321,7 @@ def _print_trajectory(traj: Any) -> None:
               help="Łojasiewicz exponent to check, in (0, 1] (e.g. 3/4).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Hypothesis seed.")
 @click.option("--t-end", "t_end", default=None, type=ExactNumber(positive=True),
-              help="Horizon (default: the property's own).")
+              help="Horizon override (default: the property's own, or chosen by the check).")
 @click.option("--dps", default=30, show_default=True, type=int)
 @click.option("--eta", default=None, type=ExactNumber(positive=True),
               help="Step for gd-vs-flow.")
@@ -332,32 +343,20 @@ def check(spec: str, prop: str, examples: int, exponent: str | None, seed: int,
     import json
 
     from kltools.budget import budget
-    from kltools.checks.properties import PROPERTIES
-    from kltools.errors import SpecError
+    from kltools.checks.properties import get_property
 
-    if prop not in PROPERTIES:
-        raise SpecError(f"unknown property {prop!r}; known: {', '.join(PROPERTIES)}",
-                        "--property")
+    get_property(prop)
     problem = _load(spec)
-    options: dict[str, Any] = {"dps": dps, "t_end": t_end or PROPERTIES[prop].default_t_end}
-    if exponent is not None:
-        if prop != "lojasiewicz":
-            raise SpecError("--exponent goes with --property lojasiewicz", "--exponent")
-        options["exponent"] = exponent
-    if eta is not None:
-        if prop != "gd-vs-flow":
-            raise SpecError("--eta goes with --property gd-vs-flow", "--eta")
-        options["eta"] = eta
-    if force:
-        options["force"] = True
+    given = {"t_end": t_end, "dps": dps, "exponent": exponent, "eta": eta, "force": force}
     with budget(wall_time, max_steps) as spent:
-        verdict = _run_check(problem, prop, examples, seed, near_kinks, options, spent)
+        text, code = _run_check(problem, spec, prop, examples, seed, near_kinks, as_json,
+                                given, spent)
     if as_json:
-        click.echo(json.dumps({**verdict.to_json(), "budget": spent.to_json()}, indent=2))
+        click.echo(json.dumps({**json.loads(text), "budget": spent.to_json()}, indent=2))
     else:
-        click.echo(verdict.explain())
+        click.echo(text)
         click.echo(f"budget: {spent.describe()} (--wall-time, --max-steps)")
-    sys.exit(verdict.status.exit_code)
+    sys.exit(code)
 
 
 class _BudgetSpentError(BaseException):
@@ -365,14 +364,16 @@ class _BudgetSpentError(BaseException):
     that Hypothesis passes it through (it would shrink an Exception as a failing example)."""
 
 
-def _run_check(problem: Any, prop: str, examples: int, seed: int, near_kinks: bool,
-               options: dict[str, Any], spent: Any) -> Any:
-    """``kltools.checks.runner.check`` with a progress bar, stopped between examples when the
-    budget ``spent`` runs out: then the verdict is inconclusive, with the tally so far."""
+def _run_check(problem: Any, spec: str, prop: str, examples: int, seed: int, near_kinks: bool,
+               as_json: bool, given: dict[str, Any], spent: Any) -> tuple[str, int]:
+    """The check command's (text, exit code) with a progress bar, stopped between examples when
+    the budget ``spent`` runs out: then the verdict is inconclusive, with the tally so far."""
+    import json
+
     from tqdm import tqdm
 
-    from kltools.checks.properties import PROPERTIES
-    from kltools.checks.runner import check as run_check
+    from kltools.checks.command import report_text, run_check_command
+    from kltools.checks.properties import get_property
     from kltools.checks.verdict import Status, Verdict
 
     bar = tqdm(total=examples, desc=f"check {prop}", unit="init", file=sys.stderr, delay=1.0,
@@ -387,14 +388,18 @@ def _run_check(problem: Any, prop: str, examples: int, seed: int, near_kinks: bo
             raise _BudgetSpentError
 
     try:
-        return run_check(problem, prop, examples=examples, seed=seed, progress=progress,
-                         near_kinks=near_kinks, **options)
+        return run_check_command(problem, spec, prop, examples=examples, seed=seed,
+                                 near_kinks=near_kinks, as_json=as_json, given=given,
+                                 progress=progress)
     except _BudgetSpentError:
         done = sum(tally.values())
-        return Verdict(prop, PROPERTIES[prop].claim, Status.INCONCLUSIVE, {
+        verdict = Verdict(prop, get_property(prop).claim, Status.INCONCLUSIVE, {
             "reason": f"the wall-clock budget of {spent.wall_time:g} s was spent after {done} "
                       f"of {examples} examples; raise --wall-time or lower --examples",
             "examples": tally}, None, done)
+        text = (json.dumps(verdict.to_json(), indent=2) if as_json
+                else report_text(verdict, spec, int(given.get("dps") or 30)))
+        return text, verdict.status.exit_code
     finally:
         bar.close()
 

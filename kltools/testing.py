@@ -1,9 +1,10 @@
-"""Assertion helpers for users' own test suites.
+"""Assertion helpers for users' own test suites, one per registered property.
 
-Each helper checks one property of :mod:`kltools.checks.properties` over ``examples`` random
+``assert_<name>`` (``-`` becomes ``_``) checks the property over ``examples`` random
 initialisations (the spec's own init first) and raises ``AssertionError`` unless it holds; the
 message shows the verdict, its evidence and, when refuted, the shrunk counter-example as a spec
-TOML plus an init that ``kltools integrate`` reproduces.
+TOML plus an init that ``kltools integrate`` reproduces. The helpers are generated from the
+property registry (:mod:`kltools.checks.properties`), so every property has one.
 
 >>> from kltools.spec import load_problem
 >>> p = load_problem('[objective]\\nexpr = "x**2"\\nvars = ["x"]\\n[init]\\ntheta = ["1"]\\n')
@@ -13,17 +14,13 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from kltools.checks.properties import PROPERTIES, Property
 from kltools.checks.runner import check
 from kltools.checks.verdict import Status, Verdict
 from kltools.spec.problem import Problem
-
-__all__ = [
-    "assert_conservation", "assert_directional_convergence", "assert_energy",
-    "assert_linear_convergence", "assert_lojasiewicz", "assert_no_blowup", "assert_property",
-    "assert_rayleigh_identity",
-]
 
 
 def assert_property(name: str, problem: Problem, *, examples: int = 10, seed: int = 0,
@@ -36,36 +33,30 @@ def assert_property(name: str, problem: Problem, *, examples: int = 10, seed: in
     return v
 
 
-def assert_energy(problem: Problem, **kw: Any) -> Verdict:
-    """d/dt L = −s‖∇L‖² along the flow."""
-    return assert_property("energy", problem, **kw)
+def helper_name(name: str) -> str:
+    """The name of the helper of property ``name``."""
+    return "assert_" + name.replace("-", "_")
 
 
-def assert_no_blowup(problem: Problem, **kw: Any) -> Verdict:
-    """No finite-time blow-up up to ``t_end``, and the energy bound on ‖θ(t) − θ(0)‖."""
-    return assert_property("no-blowup", problem, **kw)
+def _helper(prop: Property) -> Callable[..., Verdict]:
+    def helper(problem: Problem, **kw: Any) -> Verdict:
+        return assert_property(prop.name, problem, **kw)
+
+    helper.__name__ = helper.__qualname__ = helper_name(prop.name)
+    helper.__doc__ = f"Assert {prop.claim} ({prop.name}); options: " + ", ".join(
+        n for n, _, _ in prop.option_docs()) + "."
+    return helper
 
 
-def assert_lojasiewicz(problem: Problem, exponent: object | None = None, **kw: Any) -> Verdict:
-    """|L − L*|^a ≤ C‖∇L‖ along the tail (``exponent`` a; estimated when omitted)."""
-    return assert_property("lojasiewicz", problem, exponent=exponent, **kw)
+def __getattr__(name: str) -> Callable[..., Verdict]:
+    # Properties registered after import (a user's own) get their helper on demand too.
+    for prop in PROPERTIES.values():
+        if helper_name(prop.name) == name:
+            return _helper(prop)
+    raise AttributeError(f"module 'kltools.testing' has no attribute {name!r}")
 
 
-def assert_linear_convergence(problem: Problem, **kw: Any) -> Verdict:
-    """log(L − L*) asymptotically linear, at least at the Rayleigh rate (square loss)."""
-    return assert_property("linear-convergence", problem, **kw)
+for _prop in PROPERTIES.values():
+    globals()[helper_name(_prop.name)] = _helper(_prop)
 
-
-def assert_rayleigh_identity(problem: Problem, **kw: Any) -> Verdict:
-    """L(t) = L(0) exp(−(2s/n)∫R) for the square loss."""
-    return assert_property("rayleigh-identity", problem, **kw)
-
-
-def assert_conservation(problem: Problem, **kw: Any) -> Verdict:
-    """The balancedness laws are constant along the flow."""
-    return assert_property("conservation", problem, **kw)
-
-
-def assert_directional_convergence(problem: Problem, **kw: Any) -> Verdict:
-    """Margins, direction and alignment converge (homogeneous nets, margin losses)."""
-    return assert_property("directional-convergence", problem, **kw)
+__all__ = ["assert_property", "helper_name", *sorted(helper_name(p) for p in PROPERTIES)]

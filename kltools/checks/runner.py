@@ -5,7 +5,8 @@ checks the property at each, and when one is refuted lets Hypothesis shrink it t
 counter-example (coordinates closer to 0, fewer digits). Shrinking is bounded (``shrink_budget``
 extra runs): past it only initialisations already seen to fail count as failing, so the replay of
 the minimal example stays consistent. The overall verdict is *refuted* if any example is,
-*holds* if every example holds, *inconclusive* otherwise.
+*holds* if every example holds, *inconclusive* otherwise. Every example checked is listed in
+the verdict's ``records`` (its own verdict, reason, init, horizon reached and evidence).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, reject, settings
 from hypothesis import seed as hypothesis_seed
 
-from kltools.checks.properties import PROPERTIES, Checker
+from kltools.checks.properties import get_property
+from kltools.checks.properties._context import Checker
 from kltools.checks.strategies import initialisations
 from kltools.checks.verdict import Status, Verdict
 from kltools.errors import DerivationError, IntegrationError, SpecError
@@ -42,26 +44,23 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
     Raises :class:`~kltools.errors.NotApplicableError` (before running anything) when the spec does
     not meet the property's hypotheses.
     """
-    if name not in PROPERTIES:
-        raise SpecError(f"unknown property {name!r}; known: {', '.join(PROPERTIES)}",
-                        "--property")
+    prop = get_property(name)
     if isinstance(examples, bool) or not isinstance(examples, int) or examples < 1:
         raise SpecError(f"examples must be a positive integer, got {examples!r}", "--examples")
+    prop.parse(**options)  # bad option names fail before any derivation
     checker = Checker(problem)
-    run = PROPERTIES[name].run
-    tally = {s: 0 for s in Status}
+    run = prop.run
+    tally = {s: 0 for s in _COUNTED}
+    records: list[dict[str, Any]] = []
     seen: dict[tuple[Fraction, ...], Verdict] = {}
     calls = {"n": 0, "after_first_failure": 0}
     first = run(checker, None, **options)  # the spec's init; raises NotApplicableError early
     tally[first.status] += 1
+    records.append(first.record())
     if progress is not None:
         progress(1, first)
-    if first.status is Status.REFUTED:
-        first.examples = 1
-        first.evidence["examples"] = _summary(tally)
-        return first
-    if examples == 1:
-        first.evidence["examples"] = _summary(tally)
+    if first.status is Status.REFUTED or examples == 1:
+        first.records, first.tally = records, _summary(tally)
         return first
 
     @settings(max_examples=examples - 1, database=None, deadline=None,
@@ -84,13 +83,14 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
                 # claim's "almost every initialisation".
                 reject()
             except IntegrationError as exc:
-                v = Verdict(name, PROPERTIES[name].claim, Status.INCONCLUSIVE,
-                            {"reason": str(exc)})
+                v = Verdict(name, prop.claim, Status.INCONCLUSIVE, {}, reason=str(exc),
+                            init=[str(q) for q in theta])
             seen[key] = v
             if any(s.status is Status.REFUTED for s in seen.values()):
                 calls["after_first_failure"] += 1
             else:
                 tally[v.status] += 1
+                records.append(v.record())
                 if progress is not None:
                     progress(calls["n"] + 1, v)
         if v.status is Status.REFUTED:
@@ -102,16 +102,20 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
         v = exc.verdict
         tally[Status.REFUTED] += 1
         v.examples = sum(tally.values())
-        v.evidence["examples"] = _summary(tally)
-        v.evidence["shrink runs"] = calls["after_first_failure"]
+        v.records = [*records, v.record()]
+        v.tally, v.shrink_runs = _summary(tally), calls["after_first_failure"]
         return v
     total = sum(tally.values())
-    status = (Status.HOLDS if tally[Status.HOLDS] == total
-              else Status.INCONCLUSIVE)
-    return Verdict(name, PROPERTIES[name].claim, status,
-                   {"examples": _summary(tally), **{f"first example: {k}": v
-                                                    for k, v in first.evidence.items()}},
-                   None, total)
+    status = Status.HOLDS if tally[Status.HOLDS] == total else Status.INCONCLUSIVE
+    reason = "" if status is Status.HOLDS else (
+        f"{total - tally[Status.HOLDS]} of {total} examples inconclusive (see records)")
+    out = Verdict(name, prop.claim, status, first.evidence, None, total, reason=reason,
+                  records=records)
+    out.tally = _summary(tally)
+    return out
+
+
+_COUNTED = (Status.HOLDS, Status.REFUTED, Status.INCONCLUSIVE)
 
 
 def _summary(tally: dict[Status, int]) -> dict[str, int]:

@@ -2,30 +2,21 @@
 
 A :class:`Verdict` is ``holds``, ``refuted`` (with a counter-example that reproduces it: the spec
 as TOML and the initial point) or ``inconclusive`` (the evidence was not enough either way, e.g.
-too few digits or too short a tail). Evidence values are plain JSON data: numbers as decimal
-strings with the digits that were checked, and a ``digits`` figure where one applies.
+too few digits or too short a tail; ``reason`` says which). ``evidence`` is the property's typed
+evidence (a mapping over its JSON form). A verdict over many initialisations lists every example
+in ``records``: its own verdict, reason, init, horizon reached and key numbers.
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from kltools.errors import NotApplicableError
+from kltools.status import Status
 
 __all__ = ["NotApplicableError", "Status", "Verdict"]
-
-
-class Status(enum.Enum):
-    HOLDS = "holds"
-    REFUTED = "refuted"
-    INCONCLUSIVE = "inconclusive"
-
-    @property
-    def exit_code(self) -> int:
-        """The CLI's exit code for this status (STYLE.md)."""
-        return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.value]
 
 
 @dataclass
@@ -39,22 +30,41 @@ class Verdict:
     claim
         The statement checked, in words and formulas.
     status
-        A :class:`Status`.
+        A :class:`~kltools.status.Status`.
     evidence
-        Numbers that support the status (JSON-ready).
+        Typed evidence of the property (a mapping over its JSON form), or a plain dict.
     counterexample
         When refuted: ``{"spec": <TOML text>, "init": [exact strings], "detail": ...}``; the
         spec and init reproduce the failure with ``kltools integrate``.
     examples
         How many initialisations were tried (1 for a single check).
+    reason
+        Why the verdict is what it is (always set for inconclusive and refuted).
+    init
+        The initial point checked (exact strings), for a single example.
+    horizon
+        The time the flow reached (a decimal string), for a single example.
+    records
+        One JSON record per example (over many initialisations).
+    trajectory
+        The Taylor trajectory the check ran (not serialised).
+    tally, shrink_runs
+        Over many initialisations: examples per verdict, and the runs spent shrinking.
     """
 
     property: str
     claim: str
     status: Status
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: Mapping[str, Any] = field(default_factory=dict)
     counterexample: dict[str, Any] | None = None
     examples: int = 1
+    reason: str = ""
+    init: list[str] | None = None
+    horizon: str | None = None
+    records: list[dict[str, Any]] = field(default_factory=list)
+    trajectory: Any = field(default=None, repr=False, compare=False)
+    tally: dict[str, int] | None = None
+    shrink_runs: int | None = None
 
     @property
     def holds(self) -> bool:
@@ -64,16 +74,33 @@ class Verdict:
     def refuted(self) -> bool:
         return self.status is Status.REFUTED
 
+    def evidence_json(self) -> dict[str, Any]:
+        ev = self.evidence
+        return ev.to_json() if hasattr(ev, "to_json") else dict(ev)
+
+    def record(self) -> dict[str, Any]:
+        """This single-example verdict as one JSON record."""
+        return {"init": self.init, "verdict": self.status.value, "reason": self.reason,
+                "horizon": self.horizon, "evidence": self.evidence_json()}
+
     def to_json(self) -> dict[str, Any]:
-        return {"property": self.property, "claim": self.claim, "verdict": self.status.value,
-                "examples": self.examples, "evidence": self.evidence,
-                "counterexample": self.counterexample}
+        out = {"property": self.property, "claim": self.claim, "verdict": self.status.value,
+               "reason": self.reason, "examples": self.examples,
+               "evidence": self.evidence_json(), "counterexample": self.counterexample}
+        out["records"] = self.records or [self.record()]
+        if self.tally is not None:
+            out["tally"] = self.tally
+        if self.shrink_runs is not None:
+            out["shrink runs"] = self.shrink_runs
+        return out
 
     def explain(self) -> str:
         """A few lines a person reads: the claim, the verdict, the evidence, the counter-example."""
         lines = [f"{self.property}: {self.status.value} ({self.examples} example"
                  f"{'s' if self.examples != 1 else ''})", f"  claim: {self.claim}"]
-        for k, v in self.evidence.items():
+        if self.reason:
+            lines.append(f"  reason: {self.reason}")
+        for k, v in self.evidence_json().items():
             lines.append(f"  {k}: {v}")
         if self.counterexample:
             lines.append("  counter-example (reproduce with `kltools integrate`):")

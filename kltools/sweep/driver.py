@@ -3,14 +3,13 @@ run what is missing where the executor says, and summarise (:func:`sweep`)."""
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from kltools.errors import SpecError
+from kltools.errors import NotApplicableError, SpecError
 from kltools.spec.problem import Problem
 from kltools.sweep.executor import CONNECT_TIMEOUT, check_address, drive, open_executor
 from kltools.sweep.result import SweepResult
@@ -24,22 +23,16 @@ __all__ = ["sweep"]
 def _options(problem: Problem, prop: str | None, t_end: object, dps: object,
              seed: object, exponent: object, eta: object) -> tuple[dict[str, Any], str]:
     """Validated options: (the header's options, the scale)."""
-    from kltools.checks.properties import PROPERTIES
+    from kltools.checks.properties import get_property
 
     if isinstance(dps, bool) or not isinstance(dps, int) or not 10 <= dps <= 10000:
         raise SpecError(f"dps = {dps!r}: pass an integer number of digits in 10..10000", "--dps")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise SpecError(f"seed must be a non-negative integer, got {seed!r}", "--seed")
     if t_end is None:
-        t_end = PROPERTIES[prop].default_t_end if prop else "10"
-    try:
-        te = Fraction(str(t_end))
-    except (ValueError, ZeroDivisionError):
-        raise SpecError(f"--t-end {t_end!r} is not a number; pass e.g. 10 or 1e8",
-                        "--t-end") from None
-    if te <= 0:
-        raise SpecError(f"--t-end must be positive, got {t_end!r}", "--t-end")
-    opts: dict[str, Any] = {"t_end": str(te), "dps": dps, "seed": seed}
+        t_end = get_property(prop).default_t_end if prop else "10"
+    te = None if t_end is None else _horizon(t_end)  # None: each run's horizon is chosen
+    opts: dict[str, Any] = {"t_end": None if te is None else str(te), "dps": dps, "seed": seed}
     if exponent is not None:
         if prop != "lojasiewicz":
             raise SpecError("--exponent goes with --property lojasiewicz", "--exponent")
@@ -54,24 +47,27 @@ def _options(problem: Problem, prop: str | None, t_end: object, dps: object,
     return opts, scale
 
 
-class _PreflightStopError(Exception):
-    """Raised in place of the first flow of a property: its hypotheses were checked by then."""
+def _horizon(t_end: object) -> Fraction:
+    try:
+        te = Fraction(str(t_end))
+    except (ValueError, ZeroDivisionError):
+        raise SpecError(f"--t-end {t_end!r} is not a number; pass e.g. 10 or 1e8",
+                        "--t-end") from None
+    if te <= 0:
+        raise SpecError(f"--t-end must be positive, got {t_end!r}", "--t-end")
+    return te
 
 
 def _preflight(problem: Problem, prop: str, options: dict[str, Any]) -> int:
-    """Raise NotApplicableError now (not in a worker) if ``prop`` does not apply; return the
-    number of kink surfaces. Every property checks its hypotheses before integrating, so
-    stopping it at its first flow costs one derivation and no integration."""
-    from kltools.checks.properties import PROPERTIES
+    """Raise NotApplicableError now (not in a worker) if ``prop`` does not apply or its options
+    are bad; return the number of kink surfaces."""
+    from kltools.checks.properties import get_property
 
     checker = recording_checker(problem)
-
-    def stop(*_a: Any, **_k: Any) -> Any:
-        raise _PreflightStopError
-
-    checker.flow = stop  # type: ignore[method-assign]
-    with contextlib.suppress(_PreflightStopError):
-        PROPERTIES[prop].run(checker, None, **options)
+    get_property(prop).parse(**options)
+    why = checker.why_not(get_property(prop))
+    if why is not None and not options.get("force"):
+        raise NotApplicableError(why)
     return checker.system.m
 
 
@@ -134,16 +130,15 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     NotApplicableError
         ``prop`` does not apply to the spec (raised before any run).
     """
-    from kltools.checks.properties import PROPERTIES
+    from kltools.checks.properties import get_property
 
     started = time.monotonic()
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise SpecError(f"--n must be a positive integer, got {n!r}", "--n")
     if (prop is None) == (not integrate):
         raise SpecError("give exactly one of --property NAME and --integrate", "--property")
-    if prop is not None and prop not in PROPERTIES:
-        raise SpecError(f"unknown property {prop!r}; known: {', '.join(PROPERTIES)}",
-                        "--property")
+    if prop is not None:
+        get_property(prop)  # SpecError listing the known properties
     if scheduler is not None:
         scheduler = check_address(scheduler)
     budget = _budget(wall_time, max_steps, connect_timeout)

@@ -146,8 +146,7 @@ def _figures(traj: Any, verdict: Any) -> dict[str, Any]:
         events[e.kind] = events.get(e.kind, 0) + 1
     exponent = None
     if verdict is not None:
-        est = verdict.evidence.get("estimated exponent (tail fit)")
-        exponent = float(est) if est is not None else None
+        exponent = getattr(verdict.evidence, "estimated_exponent", None)
     return {
         "t": _num(traj.t, 15),
         "loss": _num(traj.loss),
@@ -260,7 +259,7 @@ def run_task(task: Task) -> dict[str, Any]:
         line["outcome"] = outcome_name(traj) if traj is not None else None
         line["verdict"] = verdict.status.value if verdict is not None else None
         if verdict is not None:
-            line["evidence"] = verdict.evidence
+            line["evidence"] = verdict.evidence_json()
             if verdict.counterexample:
                 line["detail"] = verdict.counterexample.get("detail")
     if traj is not None:

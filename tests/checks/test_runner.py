@@ -19,7 +19,8 @@ def test_property_holding_everywhere_holds_over_all_examples() -> None:
     v = check(p, "no-blowup", examples=8, seed=1, t_end=5)
     assert v.status is Status.HOLDS
     assert v.examples == 8
-    assert v.evidence["examples"]["holds"] == 8
+    assert v.tally["holds"] == 8
+    assert [r["verdict"] for r in v.records] == ["holds"] * 8  # one record per example
 
 
 def test_counterexample_shrinks_to_the_blowup_threshold_and_reproduces() -> None:

@@ -1,0 +1,200 @@
+"""The state a property check shares across initialisations of one problem.
+
+:class:`Checker` holds the derivation and compiled programs (built once per problem) and the
+helpers the properties use: the flow (with a horizon chosen by the check when asked), L* at the
+end of a trajectory, a counter-example record, the conservation laws to check.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from functools import cached_property
+from typing import Any
+
+from kltools.checks.properties._base import Horizon
+from kltools.checks.verdict import Status, Verdict
+from kltools.errors import SpecError
+from kltools.integrate.flow import FlowSystem, integrate
+from kltools.integrate.trajectory import Outcome, Trajectory
+from kltools.numbers import format_number, mp_context, to_float, to_fraction, to_mpf
+from kltools.spec.problem import Problem
+from kltools.symbolic.derivation import derive
+
+__all__ = ["Checker"]
+
+def _parse_time(v: object, what: str) -> Fraction:
+    try:
+        q = to_fraction(Fraction(str(v)) if isinstance(v, str) else v)
+    except (ValueError, ZeroDivisionError, TypeError):
+        raise SpecError(f"{what} = {v!r} is not a number; pass e.g. 10 or 1e8",
+                        f"--{what.replace('_', '-')}") from None
+    if q <= 0:
+        raise SpecError(f"{what} must be positive, got {v!r}", f"--{what.replace('_', '-')}")
+    return q
+
+
+class Checker:
+    """Checks properties of one problem (derivation and compiled programs built once)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.system = FlowSystem(derive(problem))
+        self._why_not: dict[str, str | None] = {}
+
+    def why_not(self, prop: Any) -> str | None:
+        """``prop.applies(problem)``, computed once per property."""
+        if prop.name not in self._why_not:
+            self._why_not[prop.name] = prop.applies(self.problem)
+        return self._why_not[prop.name]
+
+    @property
+    def d(self) -> Any:
+        return self.system.d
+
+    @cached_property
+    def rayleigh(self) -> Any:
+        from kltools.analysis.rayleigh import RayleighQuotient
+
+        return RayleighQuotient(self.d)
+
+    @cached_property
+    def newton(self) -> Any:
+        from kltools.analysis.limit import NewtonLimit
+
+        return NewtonLimit(self.system.ev)
+
+    # -- flows ---------------------------------------------------------------------------------
+    def flow(self, theta0: Sequence[object] | None, t_end: object, dps: int, **kw: Any
+             ) -> Trajectory:
+        """The flow from ``theta0`` (None: the spec's init) to ``t_end``."""
+        return integrate(self.system, theta0, _parse_time(t_end, "t_end"), dps=dps, **kw)
+
+    def flow_until(self, theta0: Sequence[object] | None, t_end: object | None, dps: int,
+                   horizon: Horizon, enough: Callable[[Trajectory], bool]) -> Trajectory:
+        """The flow to ``t_end`` when given; else to growing horizons until ``enough(traj)``
+        or the budget of ``horizon`` is spent (see :class:`Horizon`)."""
+        if t_end is not None:
+            return self.flow(theta0, t_end, dps)
+        deadline = time.monotonic() + horizon.seconds
+        T = horizon.start
+        while True:
+            left = max(1.0, deadline - time.monotonic())
+            traj = self.flow(theta0, T, dps, wall_time=left, max_steps=horizon.max_steps)
+            if (traj.outcome is not Outcome.OK or traj.info.get("stationary") or enough(traj)
+                    or horizon.t_max <= T or time.monotonic() >= deadline):
+                return traj
+            T = min(T * horizon.growth, horizon.t_max)
+
+    # -- verdicts ------------------------------------------------------------------------------
+    def init_of(self, theta0: Sequence[object] | None) -> list[str]:
+        theta = list(theta0) if theta0 is not None else list(self.problem.initial_point())
+        return [v if isinstance(v, str) else str(to_fraction(v)) for v in theta]
+
+    def counterexample(self, theta0: Sequence[object] | None, detail: str) -> dict[str, Any]:
+        from kltools.spec.toml_spec import problem_to_toml
+
+        init = self.init_of(theta0)
+        try:
+            spec = problem_to_toml(self.problem, init)
+        except Exception:
+            spec = None
+        return {"spec": spec, "init": init, "detail": detail}
+
+    def verdict(self, prop: str, status: Status, evidence: Any, theta0: Sequence[object] | None
+                = None, reason: str = "", traj: Trajectory | None = None) -> Verdict:
+        """A single-example verdict; a refutation carries the counter-example (``reason`` is
+        its detail)."""
+        from kltools.checks.properties import get_property
+
+        cx = self.counterexample(theta0, reason) if status is Status.REFUTED else None
+        horizon = format_number(traj.t, 6) if traj is not None and traj.times else None
+        return Verdict(prop, get_property(prop).claim, status, evidence, cx, reason=reason,
+                       init=self.init_of(theta0), horizon=horizon, trajectory=traj)
+
+    # -- the limit -----------------------------------------------------------------------------
+    def l_star(self, traj: Trajectory, dps: int, given: object | None) -> tuple[Any, str]:
+        """L* for the tail: given; the final loss when the flow has stopped (∇L = 0 exactly,
+        e.g. every ReLU unit dead); else the loss at the Newton limit of the trajectory's end,
+        computed at the run's final working precision so that L − L* keeps its digits."""
+        work = int(traj.info.get("working_dps", dps))
+        ctx = mp_context(work)
+        if given is not None:
+            return to_mpf(to_fraction(Fraction(str(given))), ctx), "given"
+        if traj.grad_norms and traj.grad_norms[-1] == 0:
+            return to_mpf(traj.losses[-1], ctx), "the flow stops: L is constant from then on"
+        if traj.outcome is Outcome.SLIDING:
+            return self._aitken(traj, work)
+        lp = self.newton([to_mpf(v, ctx) for v in traj.theta], traj.info.get("pattern", []),
+                         dps=work)
+        from kltools.analysis.tail import stalled_near_zero
+
+        if not lp.converged and not stalled_near_zero(lp, traj.grad_norms[-1]):
+            return None, "Newton from the end did not converge"
+        if lp.loss > to_mpf(traj.losses[-1], ctx) * (1 + ctx.mpf(10) ** (-(work // 2))):
+            # L decreases along the flow, so its limit lies below L(T): this is another
+            # critical point, not the flow's limit.
+            return None, "Newton from the end found a critical point above L(T), not the limit"
+        return lp.loss, (f"Newton limit ({lp.iterations} iterations, |grad| "
+                         f"{format_number(lp.grad_norm, 3)})")
+
+    def _aitken(self, traj: Trajectory, work: int) -> tuple[Any, str]:
+        # The limit is not a critical point of a smooth piece (Newton does not apply), but
+        # the Filippov flow still decreases L: Aitken's Δ² on L at three equally spaced late
+        # times is exact for a geometric tail and says so when the tail is not geometric.
+        ctx = mp_context(work)
+        T = to_fraction(traj.t)
+        vals = [self.loss_at(traj, T * Fraction(k, 10), work) for k in (8, 9, 10)]
+        d1, d2 = vals[2] - vals[1], vals[1] - vals[0]
+        if d2 == 0 or d1 == d2 or not 0 <= d1 / d2 < 1:
+            return None, "the flow ends sliding and its loss tail is not geometric"
+        if d1 / d2 < ctx.mpf(10) ** (-8):
+            return vals[2], "the sliding flow has converged: L* is the final loss"
+        est = vals[2] - d1 * d1 / (d1 - d2)
+        return est, (f"Aitken extrapolation of the sliding tail (ratio "
+                     f"{to_float(d1 / d2):.4g} per T/10)")
+
+    def loss_at(self, traj: Trajectory, t: Any, dps: int) -> Any:
+        """L(θ(t)) from the dense output, at ``dps`` digits."""
+        from kltools.symbolic.kinks import KinkConvention
+
+        ctx = mp_context(dps)
+        ev = self.system.ev
+        state = [to_mpf(v, ctx) for v in traj(t)]
+        chi = ev.pattern(state, KinkConvention.RIGHT, dps) if self.system.m else ()
+        return to_mpf(ev.loss(state, chi, dps=dps), ctx)
+
+    def limit(self, traj: Trajectory, dps: int) -> Any:
+        """:func:`~kltools.analysis.tail.limit_facts` at the end of ``traj`` (None off a smooth
+        end: sliding, stopped or non-convergent Newton)."""
+        from kltools.analysis.tail import limit_facts
+
+        if traj.outcome is Outcome.SLIDING or not traj.times:
+            return None
+        work = int(traj.info.get("working_dps", dps))
+        ctx = mp_context(work)
+        end = [to_mpf(v, ctx) for v in traj.theta]
+        mid = [to_mpf(v, ctx) for v in traj(to_fraction(traj.t) / 2)]
+        motion = max(abs(a - b) for a, b in zip(end, mid, strict=True))
+        return limit_facts(self.problem, self.system, end, traj.info.get("pattern", []), work,
+                           motion)
+
+    def laws(self) -> list[tuple[str, Any]]:
+        """The conservation laws to check: those :func:`kltools.symbolic.laws.conservation_laws`
+        finds (degree ≤ 2, every law of the architecture when ``complete``), else the candidate
+        balancedness laws (unsupported activations such as tanh, where they fail)."""
+        from kltools.errors import DerivationError
+        from kltools.symbolic.identities import balancedness_laws
+        from kltools.symbolic.laws import conservation_laws
+
+        d = self.d
+        by_name = {str(p): p for p in d.parameters}
+        try:
+            found = conservation_laws(self.problem, 2, prove=False)
+        except DerivationError:
+            found = None
+        if found is not None and found.laws:
+            return [(f"law[{i}]: {h}", h.xreplace({s: by_name[str(s)] for s in h.free_symbols}))
+                    for i, h in enumerate(found.laws, start=1)]
+        return [(name, h) for name, _, h in balancedness_laws(d)]

@@ -1,0 +1,89 @@
+"""The tail of one flow, read for an asymptotic claim: L*, the fitted law ‖∇L‖ ≈ c|L − L*|^α
+per window, and what the limit predicts (:mod:`kltools.analysis.tail`).
+
+The horizon options of the asymptotic properties (``lojasiewicz``, ``linear-convergence``) live
+in :class:`TailOptions`; the law is *established* when it spans ``decades`` and its last two
+windows agree within ``agreement``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from kltools.checks.properties._base import Horizon, Options, doc
+
+if TYPE_CHECKING:
+    from kltools.checks.properties._context import Checker
+    from kltools.integrate.trajectory import Trajectory
+
+__all__ = ["Tail", "TailOptions", "read_tail"]
+
+
+@dataclass(frozen=True)
+class TailOptions(Options):
+    l_star: str | None = doc("L* (default: L at the limit Newton finds from the end)")
+    decades: float = doc("decades of L − L* the fitted tail must span to be trusted", 4.0)
+    agreement: float = doc("largest difference of exponents counted as agreement (between the "
+                           "last two windows, and between the fit and the limit's exponent)",
+                           0.02)
+    seconds: float = doc("time budget per initialisation when the check chooses the horizon",
+                         60.0)
+    t_start: str = doc("first horizon tried when the check chooses it (then ×10)", "30")
+    t_max: str = doc("largest horizon the check may choose", "1e12")
+
+    def horizon(self) -> Horizon:
+        return Horizon(Fraction(self.t_start), 10, Fraction(self.t_max), self.seconds, 200_000)
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What one trajectory's tail shows: ``l_star`` (None: not found, ``how`` says why),
+    ``law`` (the windowed α fit, None when too short), ``gaps``/``grads`` (per sample) and
+    ``floor`` (log₁₀ of the smallest trusted gap)."""
+
+    l_star: Any
+    how: str
+    law: Any
+    gaps: list[Any]
+    grads: list[Any]
+    floor: float
+
+    def established(self, o: TailOptions) -> bool:
+        return self.law is not None and self.law.span >= o.decades and self.law.settled
+
+    def describe(self) -> str:
+        if self.law is None:
+            return "the tail of L - L* is too short to fit a law"
+        alphas = ", ".join(f"{a:.4f}" for a in self.law.values)
+        return (f"fitted exponent per window {alphas} over {self.law.span:.1f} decades of "
+                "L - L*")
+
+
+def read_tail(c: Checker, traj: Trajectory, o: TailOptions) -> Tail:
+    """L* and the windowed α fit along ``traj``."""
+    from kltools.analysis.tail import gaps_of, power_law
+    from kltools.numbers import log10abs
+
+    ls, how = c.l_star(traj, o.dps, o.l_star)
+    if ls is None:
+        return Tail(None, how, None, [], [], 0.0)
+    work = int(traj.info.get("working_dps", o.dps))
+    floor = -(work - 10) + max(0.0, log10abs(ls) if ls != 0 else 0.0)
+    gaps = gaps_of(traj.losses, ls, work)
+    law = power_law(gaps, traj.grad_norms, floor=floor, tol=o.agreement)
+    return Tail(ls, how, law, gaps, list(traj.grad_norms), floor)
+
+
+def tail_flow(c: Checker, theta0: Sequence[object] | None, o: TailOptions,
+              also: Any = None) -> Trajectory:
+    """The flow to ``o.t_end``, or (horizon chosen by the check) until the tail law is
+    established (and ``also(traj, tail)`` holds when given)."""
+
+    def enough(traj: Trajectory) -> bool:
+        tail = read_tail(c, traj, o)
+        return tail.established(o) and (also is None or also(traj, tail))
+
+    return c.flow_until(theta0, o.t_end, o.dps, o.horizon(), enough)

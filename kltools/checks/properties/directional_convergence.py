@@ -1,0 +1,102 @@
+"""``directional-convergence``: after perfect classification the smoothed margin is
+non-decreasing, θ/‖θ‖ settles and cos∠(θ, −∇L) → 1 (Ji and Telgarsky, "Directional convergence
+and alignment in deep learning", arXiv 2006.06657; Lyu and Li, arXiv 1906.05890).
+
+holds — after t0 the smoothed margin never decreases beyond rounding, ‖θ‖ grows without bound
+(≥ 10% over the second half of log t), 1 − cos∠(θ, −∇L) does not grow over the last third, and
+the direction moves less in the second half of log t than in the first.
+refuted — the smoothed margin decreases (a monotonicity theorem broken by more than rounding),
+‖θ‖ stays bounded (a finite limit: no direction to converge to), or the alignment gets worse
+over the last third.
+inconclusive — perfect classification is reached too late, or the direction is not settling yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kltools.checks.properties._base import Evidence, Options, Property, doc, register
+from kltools.checks.verdict import Status, Verdict
+from kltools.numbers import to_float
+from kltools.spec.problem import Problem
+
+if TYPE_CHECKING:
+    from kltools.checks.properties._context import Checker
+
+__all__ = ["DIRECTIONAL_CONVERGENCE", "DirectionalEvidence", "DirectionalOptions"]
+
+
+@dataclass(frozen=True)
+class DirectionalOptions(Options):
+    t_end: str | None = doc("horizon", "1e6")
+    force: bool = doc("run even where the hypotheses fail (a negative control)", False)
+
+
+@dataclass(frozen=True)
+class DirectionalEvidence(Evidence):
+    """The margin report along the flow (:class:`~kltools.analysis.margins.MarginReport`)."""
+
+    report: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.report.evidence()
+
+
+def _applies(problem: Problem) -> str | None:
+    net = problem.network
+    if net is None or problem.loss is None or not problem.loss.is_margin:
+        return ("directional convergence needs a network with the exponential or logistic "
+                "loss; with the square loss the flow converges to a finite point and "
+                "theta/|theta| has no reason to settle (use --force to run anyway)")
+    if net.homogeneity_degree() is None:
+        return ("directional convergence needs a positively homogeneous network (no biases "
+                "after the first layer, homogeneous activations)")
+    return None
+
+
+def _decide(r: Any) -> tuple[Status, str]:
+    if len(r.times) < 4:
+        return Status.INCONCLUSIVE, "perfect classification is not reached early enough"
+    drop = r.largest_decrease()
+    scale = max(abs(to_float(v)) for v in r.smoothed) or 1.0
+    if drop > 1e-6 * scale:
+        return Status.REFUTED, f"the smoothed margin decreases by {drop:.3g}"
+    growth = to_float(r.norms[-1]) / to_float(r.norms[len(r.norms) // 2])
+    if growth < 1 + 1e-3:
+        return Status.REFUTED, (f"|theta| stays bounded: it grows by a factor {growth:.6g} over "
+                                "the second half of log t (a finite limit, no direction to "
+                                "converge to)")
+    mis = [to_float(v) for v in r.misalignment]
+    # cos → 1 is asymptotic, not monotone (1 − cos may dip and recover before its O(1/log t)
+    # decay): judge the last third of the samples only.
+    if mis[-1] > 1.1 * mis[2 * len(mis) // 3]:
+        return Status.REFUTED, "1 - cos(theta, -grad L) increases over the last third of the run"
+    first, second = r._direction_moves()
+    if not second < first:
+        return Status.INCONCLUSIVE, "the direction is not yet settling; raise t_end"
+    return Status.HOLDS, ""
+
+
+def _run(c: Checker, theta0: Sequence[object] | None, o: DirectionalOptions) -> Verdict:
+    from kltools.analysis.margins import MarginTracker
+
+    net = c.problem.network
+    k = net.homogeneity_degree() if net is not None else None
+    traj = c.flow(theta0, o.t_end, o.dps)
+    report = MarginTracker(c.d, k or 1).along(traj, o.dps)
+    status, why = _decide(report)
+    return c.verdict("directional-convergence", status, DirectionalEvidence(report), theta0,
+                     why, traj)
+
+
+DIRECTIONAL_CONVERGENCE = register(Property(
+    "directional-convergence", "after perfect classification the smoothed margin is "
+    "non-decreasing, θ/‖θ‖ settles and cos∠(θ, −∇L) → 1",
+    "a positively homogeneous network, exponential or logistic loss, data classified "
+    "perfectly at some time",
+    "holds when the margin is monotone, ‖θ‖ grows, the alignment improves and the direction "
+    "settles; refuted by a margin decrease beyond rounding, a bounded ‖θ‖ or a worsening "
+    "alignment; else inconclusive.",
+    DirectionalOptions, _run, _applies, default_t_end="1e6"))
