@@ -185,6 +185,8 @@ def test_real_process_malformed_spec(tmp_path: Path) -> None:
 
 BLOWUP = str(ROOT / "examples" / "objective_blowup.toml")
 STIFF_SPEC = '[objective]\nexpr = "x**2 + y**4"\nvars = ["x", "y"]\n[init]\ntheta = ["1", "1"]\n'
+# Slow but not stiff: at 300 digits to t = 1e30 it integrates for minutes.
+SLOW_SPEC = '[objective]\nexpr = "x**4 + y**4"\nvars = ["x", "y"]\n[init]\ntheta = ["1", "1"]\n'
 
 
 def _one_line_exit_2(result: Any, *needles: str) -> str:
@@ -343,7 +345,7 @@ def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         raise KeyboardInterrupt
 
     target = {"integrate": "kltools.integrate.flow.integrate",
-              "check": "kltools.checks.runner.check", "sweep": "kltools.sweep.sweep"}[command]
+              "check": "kltools.checks.command.check", "sweep": "kltools.sweep.sweep"}[command]
     monkeypatch.setattr(target, interrupted)
     args = {"integrate": ["--t-end", "1"], "check": ["--property", "no-blowup"],
             "sweep": ["--n", "1", "--integrate", "--out", str(tmp_path / "r.jsonl")]}[command]
@@ -353,11 +355,11 @@ def test_ctrl_c_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_sigint_of_a_real_run_exits_130(tmp_path: Path) -> None:
-    spec = tmp_path / "stiff.toml"
-    spec.write_text(STIFF_SPEC)
+    spec = tmp_path / "slow.toml"
+    spec.write_text(SLOW_SPEC)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.Popen([sys.executable, "-m", "kltools.cli", "integrate", str(spec),
-                             "--t-end", "1e8", "--json"], cwd=ROOT, env=env,
+                             "--t-end", "1e30", "--dps", "300", "--json"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for_progress(proc)
@@ -378,6 +380,6 @@ def _wait_for_progress(proc: subprocess.Popen[str]) -> None:
     sel.register(proc.stderr, selectors.EVENT_READ)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if sel.select(timeout=1) and "integrate:" in os.read(proc.stderr.fileno(), 4096).decode():
+        if sel.select(timeout=1) and "integrate t = " in os.read(proc.stderr.fileno(), 4096).decode():
             return
     raise AssertionError("the run never started integrating")

@@ -166,7 +166,7 @@ def test_the_connect_timeout_is_bounded(tmp_path: Path, value: str) -> None:
 
 # -- no process outlives its sweep --------------------------------------------------------------
 
-STIFF_SPEC = '[objective]\nexpr = "x**2 + y**4"\nvars = ["x", "y"]\n[init]\nseed = 1\n'
+SLOW_SPEC = '[objective]\nexpr = "x**4 + y**4"\nvars = ["x", "y"]\n[init]\nseed = 1\n'
 
 
 def _busy_workers(proc: psutil.Process, n: int) -> list[psutil.Process]:
@@ -195,12 +195,13 @@ def _gone(p: psutil.Process) -> bool:
                                            (signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_no_worker_or_resource_tracker_survives_a_signalled_sweep(
         tmp_path: Path, sig: signal.Signals, code: int) -> None:
-    spec, out = tmp_path / "stiff.toml", tmp_path / "r.jsonl"
-    spec.write_text(STIFF_SPEC)
+    spec, out = tmp_path / "slow.toml", tmp_path / "r.jsonl"
+    spec.write_text(SLOW_SPEC)
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    # Runs to t = 1e8 of a stiff flow: each worker computes for minutes unless stopped.
+    # Runs to t = 1e30 at 300 digits: each worker computes for minutes unless stopped.
     proc = subprocess.Popen([sys.executable, "-m", "kltools.cli", "sweep", str(spec), "--n",
-                             "8", "--integrate", "--t-end", "1e8", "--workers", "2", "--out",
+                             "8", "--integrate", "--t-end", "1e30", "--dps", "300",
+                             "--workers", "2", "--out",
                              str(out)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     try:
