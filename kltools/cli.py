@@ -1,6 +1,6 @@
 """The ``kltools`` command.
 
-Exit codes (STYLE.md): 0 holds / success, 1 refuted, 2 usage or spec error, 3 inconclusive,
+Exit codes: 0 holds / success, 1 refuted, 2 usage or spec error, 3 inconclusive,
 4 internal error. JSON goes to stdout only; logs and progress go to stderr. Set
 ``KLTOOLS_DEBUG=1`` to see the traceback of an internal error.
 """

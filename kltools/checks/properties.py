@@ -1,7 +1,7 @@
 """Properties of gradient flows as functions returning a :class:`Verdict`.
 
 Each property integrates the flow from one initial point (or takes a trajectory the caller
-computed) and checks one claim of THEORY.md along it. Thresholds are stated in digits: with
+computed) and checks one claim of the theory along it. Thresholds are stated in digits: with
 ``digits`` the correct digits of the computed flow, a discrepancy below 10^-(digits − 5) is
 agreement, one above 10^-(digits/2) is a refutation, anything between is inconclusive. Every
 property has a negative control in the tests (a false claim it refutes).
@@ -395,7 +395,7 @@ class Checker:
         if not force:
             if net is None or prob.loss is None or not prob.loss.is_margin:
                 raise NotApplicableError(
-                    "directional convergence (seed 002) needs a network with the exponential or "
+                    "directional convergence needs a network with the exponential or "
                     "logistic loss; with the square loss the flow converges to a finite point "
                     "and theta/|theta| has no reason to settle (use --force to run anyway)")
             if k is None:

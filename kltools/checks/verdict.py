@@ -24,7 +24,7 @@ class Status(enum.Enum):
 
     @property
     def exit_code(self) -> int:
-        """The CLI's exit code for this status (STYLE.md)."""
+        """The CLI's exit code for this status (0 holds, 1 refuted, 3 inconclusive)."""
         return {"holds": 0, "refuted": 1, "inconclusive": 3}[self.value]
 
 

@@ -47,7 +47,8 @@ class FlowEvent:
 
     ``kind``: ``crossing`` (transversal), ``sliding`` (entering a Filippov sliding mode),
     ``sliding-exit`` (leaving it), ``simultaneous`` (two or more surfaces within tolerance at
-    the same instant: the codimension-2 situation seed 003 says almost no initialisation meets).
+    the same instant: the codimension-2 situation that almost no initialisation meets, by "Gradient
+    Flow Convergence Guarantee for General Neural Network Architectures", arXiv 2509.23887).
     """
 
     t: Any
