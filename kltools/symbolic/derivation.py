@@ -248,6 +248,8 @@ def _objective_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr]
 def derive(problem: Problem) -> Derivation:
     """Derive loss, gradient (reverse mode, CSE form) and kink switches of ``problem``.
 
+    Examples
+    --------
     >>> from kltools.spec import load_problem
     >>> p = load_problem('[objective]\\nexpr = "(a*b - 3)**2/2"\\nvars = ["a", "b"]\\n')
     >>> d = derive(p)

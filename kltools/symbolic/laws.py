@@ -266,6 +266,8 @@ def conservation_laws(problem: Problem, degree: int = 2, *, n_points: int = 3, s
         Prove d/dt h = 0 for each law along the spec's own flow (symbolic; costs a full
         derivation).
 
+    Examples
+    --------
     >>> from kltools.spec import load_problem
     >>> p = load_problem('[network]\\nlayers = [1, 1, 1, 1]\\nactivation = "linear"\\n'
     ...                  '[data]\\nx = [["1"], ["2"]]\\ny = ["2", "4"]\\n')
