@@ -69,6 +69,16 @@ class Verdict:
                 "examples": self.examples, "evidence": self.evidence,
                 "counterexample": self.counterexample}
 
+    def _repr_html_(self) -> str:
+        from kltools.display import verdict_html
+
+        return verdict_html(self.to_json())
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import verdict_latex
+
+        return verdict_latex(self.to_json())
+
     def explain(self) -> str:
         """A few lines a person reads: the claim, the verdict, the evidence, the counter-example."""
         lines = [f"{self.property}: {self.status.value} ({self.examples} example"

@@ -147,6 +147,23 @@ class Trajectory:
                                    "computed by gradient descent); use its samples")
         return self.dense(t)
 
+    def plot(self, ax: Any = None) -> Any:
+        """Loss and ‖∇L‖ against t (log scale), kink events dotted; returns the matplotlib axes
+        (a new figure when ``ax`` is None)."""
+        from kltools.display import trajectory_plot
+
+        return trajectory_plot(self, ax)
+
+    def _repr_html_(self) -> str:
+        from kltools.display import trajectory_html
+
+        return trajectory_html(self)
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import trajectory_latex
+
+        return trajectory_latex(self)
+
     def raise_for_outcome(self) -> None:
         if self.outcome is not Outcome.OK:
             raise IntegrationError(self.outcome.message)

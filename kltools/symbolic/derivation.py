@@ -64,6 +64,12 @@ class Derivation:
         self.outputs = outputs
         self.adjoint, self.gradient = reverse_gradient(forward, loss, parameters)
 
+    def _repr_latex_(self) -> str:
+        """L, ∇L and the kink surfaces as equations (notebooks; see :mod:`kltools.display`)."""
+        from kltools.display import derivation_latex
+
+        return derivation_latex(self)
+
     # -- shapes -------------------------------------------------------------------------------
     @property
     def blocks(self) -> Blocks:

@@ -177,6 +177,16 @@ class Laws:
                           "versions": _versions()},
         }
 
+    def _repr_html_(self) -> str:
+        from kltools.display import laws_html
+
+        return laws_html(self.to_json())
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import laws_latex
+
+        return laws_latex(self.to_json(), [sp.latex(h) for h in self.laws])
+
     def to_text(self) -> str:
         lie = self.lie
         lines = [
