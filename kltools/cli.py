@@ -342,8 +342,9 @@ def exponent(expr: str, variables: str | None, at: str | None, method: str, seed
         if as_json:
             click.echo(json.dumps(data, indent=2))
         else:
-            for k, v in data.items():
-                click.echo(f"{k:>15}: {v}")
+            from kltools.display import at_end_rows, text_table
+
+            click.echo(text_table(at_end_rows(data)))
         return
     if variables is None:
         raise SpecError("give the variables of EXPR, e.g. --vars x,y", "--vars")

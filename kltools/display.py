@@ -37,10 +37,10 @@ from typing import Any
 from kltools.numbers import format_number, to_float
 
 __all__ = [
-    "Math", "derivation_latex", "exponent_html", "exponent_latex", "figure_png", "html_image",
-    "html_table", "latex_equations", "latex_table", "laws_html", "laws_latex", "plain", "plural",
-    "trajectory_html", "trajectory_latex", "trajectory_plot", "trajectory_rows", "verdict_html",
-    "verdict_latex",
+    "Math", "at_end_rows", "derivation_latex", "exponent_html", "exponent_latex", "figure_png",
+    "html_image", "html_table", "latex_equations", "latex_table", "laws_html", "laws_latex",
+    "plain", "plural", "text_table", "trajectory_html", "trajectory_latex", "trajectory_plot",
+    "trajectory_rows", "verdict_html", "verdict_latex",
 ]
 
 _STATUS_COLOURS = {"holds": "#1b7f3b", "proved": "#1b7f3b", "verified": "#1b7f3b",
@@ -135,6 +135,13 @@ def html_table(rows: Iterable[Sequence[Any]], *, header: Sequence[str] | None = 
             f"<td style=\"text-align:left\">{html.escape(plain(c))}</td>" for c in r) + "</tr>")
     parts.append("</table>")
     return "".join(parts)
+
+
+def text_table(rows: Iterable[Sequence[Any]]) -> str:
+    """``label  value`` lines, labels right-aligned (the terminal form of a two-column table)."""
+    rows = [(plain(k), plain(v)) for k, v in rows]
+    width = max((len(k) for k, _ in rows), default=0)
+    return "\n".join(f"{k:>{width}}  {v}" for k, v in rows)
 
 
 def html_image(png: bytes, alt: str, width: int = 360) -> str:
@@ -307,6 +314,35 @@ def exponent_html(data: Mapping[str, Any]) -> str:
 
 def exponent_latex(data: Mapping[str, Any]) -> str:
     return latex_table(_exponent_rows(data, math=True), caption="Łojasiewicz exponent")
+
+
+def at_end_rows(data: Mapping[str, Any], digits: int = 16) -> list[tuple[str, str]]:
+    """The exponent at the limit of a flow (``exponent_at_end``'s data, as ``kltools exponent
+    SPEC --at-end`` prints it): horizon and outcome, exponent or interval with its method, the
+    D'Acunto–Kurdyka bound, the limit θ* (``digits`` significant digits; all of them with
+    ``--json``), whether it is certified, its class and inertia, and the reason."""
+    exp = data.get("exponent")
+    interval = data.get("interval")
+    rows = [("horizon", f"t = {data['t_end']}; the flow ends with outcome {data['outcome']}"),
+            ("exponent", f"{exp} (exact, {data['method']})" if exp is not None
+             else f"not known exactly; the interval is from a {data['method']}" if interval
+             else "not determined (see why)"),
+            ("interval", f"[{interval[0]}, {interval[1]}]" if interval else "none"),
+            ("D'Acunto–Kurdyka", data.get("bound") or "no bound (not a polynomial objective)")]
+    cp = data.get("critical_point")
+    if cp:
+        how = (f"yes ({cp['method']}" + (f", radius {cp['radius']}" if cp.get("radius") else "")
+               + ")" if cp["certified"] else f"no: {cp.get('note') or 'not certified'}")
+        inertia = cp.get("inertia")
+        kind = cp["classification"] + (
+            f"; Hessian eigenvalues: {inertia[0]} positive, {inertia[1]} negative, "
+            f"{inertia[2]} zero" if inertia else "")
+        rows += [("limit θ*", ", ".join(_significant(v, digits) for v in cp["point"])),
+                 ("certified", how), ("class", kind),
+                 ("‖∇L(θ*)‖", cp.get("gradient_norm"))]
+    if data.get("reason"):
+        rows.append(("why", data["reason"]))
+    return rows
 
 
 def _laws_rows(data: Mapping[str, Any]) -> list[tuple[str, str]]:

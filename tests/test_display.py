@@ -154,3 +154,51 @@ def test_the_laws_show_the_count_and_each_law() -> None:
     assert "W1_1_1**2 - W3_1_1**2" in html and "proved" in html
     latex = laws._repr_latex_()
     assert r"h_{1}(\theta) &= W_{1 1 1}^{2} - W_{3 1 1}^{2}" in latex
+
+
+# -- terminal text ----------------------------------------------------------------------------
+def test_a_verdict_explained_in_the_terminal_has_no_python_reprs() -> None:
+    v = Verdict("no-blowup", "claim", Status.REFUTED,
+                {"examples": {"holds": 0, "refuted": 1, "inconclusive": 0}, "laws": ["a", "b"]},
+                {"spec": "[objective]\nexpr = \"-x**4\"\n", "init": ["1/2", "3"],
+                 "detail": "blow-up at t* = 0.5"}, examples=1)
+    text = v.explain()
+    assert "no-blowup: refuted (1 example)" in text
+    assert "examples: holds 0, refuted 1, inconclusive 0" in text and "laws: a, b" in text
+    assert "--init 1/2,3" in text and "init = 1/2,3" in text
+    assert "{" not in text.replace('"-x**4"', "") and "[" not in text.split("[objective]")[0]
+
+
+def test_sliding_reads_as_reaching_the_end() -> None:
+    from kltools.integrate.trajectory import Outcome
+
+    assert Outcome.SLIDING.message.startswith("Reached the end of the time span")
+    assert Outcome.OK.message.startswith("Reached the end of the time span")
+    assert not Outcome.MAX_STEPS.message.startswith("Reached")
+
+
+def test_counts_are_pluralised() -> None:
+    one = load_problem('[network]\nlayers = [1, 1, 1]\nactivation = "relu"\n'
+                       '[data]\nx = [["1"]]\ny = ["2"]\n[init]\ntheta = ["1", "1"]\n')
+    assert one.describe().endswith("; 1 sample")
+    assert "1 independent conservation law (D - dim)" in conservation_laws(one).to_text()
+    assert "2 parameters, 1 kink surface, " in derive(one).summary()
+
+
+def test_exponent_at_end_prints_a_table_not_a_dict(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from kltools.cli import main
+
+    spec = '[objective]\nexpr = "x**2 + (y - 1)**2"\nvars = ["x", "y"]\n' \
+           '[init]\ntheta = ["1", "2"]\n'
+    (tmp_path / "m.toml").write_text(spec, encoding="utf-8")
+    res = CliRunner().invoke(main, ["exponent", str(tmp_path / "m.toml"), "--at-end",
+                                    "--t-end", "20"])
+    assert res.exit_code == 0, res.output
+    assert "{" not in res.output and "'" not in res.output.replace("D'Acunto", "")
+    lines = dict(line.strip().split("  ", 1) for line in res.output.strip().splitlines())
+    assert lines["exponent"].strip() == "1/2 (exact, morse (certified non-degenerate limit))"
+    assert lines["limit θ*"].strip() == "0.0, 1.000000000000000"
+    assert lines["certified"].strip().startswith("yes")
+    assert "2 positive, 0 negative, 0 zero" in lines["class"]

@@ -33,8 +33,9 @@ class Outcome(enum.Enum):
             "ok": "Reached the end of the time span.",
             "blowup": "The solution blows up in finite time (see blowup_time); the flow has no "
                       "continuation past it.",
-            "sliding": "The run ended on a Filippov sliding mode (the flow points into a kink "
-                       "surface from both sides); it continued on the minimal-norm Clarke field.",
+            "sliding": "Reached the end of the time span on a Filippov sliding mode: the flow "
+                       "points into a kink surface from both sides and follows it on the "
+                       "minimal-norm Clarke field.",
             "max_steps": "Stopped early: the step, event or wall-clock limit was reached, or the "
                          "step size stalled. Raise max_steps / max_events / wall_time, or "
                          "shorten the time span.",

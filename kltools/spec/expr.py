@@ -173,6 +173,8 @@ class _Rebuilder:
                     raise self.fail(node, f"the exponent {b} is too large (at most "
                                           f"{MAX_EXPONENT} in numerator and denominator)")
                 return self.finite(node, a**b)
+            if isinstance(op, ast.BitXor):
+                raise self.fail(node, "^ is not a power here: use ** for powers (x**4)")
             raise self.fail(node, f"operator {type(op).__name__} is not allowed")
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:

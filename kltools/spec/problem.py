@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from kltools.display import plural
 from kltools.errors import SpecError
 from kltools.spec.expr import FUNCTIONS, parse_expression, parse_number, real_symbol
 from kltools.spec.network import Network
@@ -87,8 +88,8 @@ class Data:
         if not isinstance(y, Sequence) or isinstance(y, str):
             raise SpecError("y must be a list with one target per sample", "data.y")
         if len(y) != len(rows):
-            raise SpecError(f"{len(y)} targets for {len(rows)} samples; give one target per "
-                            "sample", "data.y")
+            raise SpecError(f"{plural(len(y), 'target')} for {plural(len(rows), 'sample')}; "
+                            "give one target per sample", "data.y")
         targets = []
         ywidth = None
         for i, t in enumerate(y):
@@ -246,7 +247,7 @@ class Problem:
         assert self.network is not None and self.loss is not None and self.data is not None
         l2 = f", l2 = {self.loss.l2}" if self.loss.l2 else ""
         return (f"{self.network.description}; {self.loss.kind} loss{l2}; "
-                f"{self.data.n} samples")
+                f"{plural(self.data.n, 'sample')}")
 
     def with_init(self, theta: Sequence[object]) -> Problem:
         """The same problem started from ``theta`` (numbers or strings, kept exact)."""

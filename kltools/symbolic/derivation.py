@@ -179,8 +179,11 @@ class Derivation:
         return dict(zip(self.switch_symbols, chi, strict=True))
 
     def summary(self) -> str:
-        return (f"{self.problem.describe()}: {len(self.parameters)} parameters, "
-                f"{len(self.switches)} kink surfaces, {len(self.blocks)} CSE blocks")
+        from kltools.display import plural
+
+        return (f"{self.problem.describe()}: {plural(len(self.parameters), 'parameter')}, "
+                f"{plural(len(self.switches), 'kink surface')}, "
+                f"{plural(len(self.blocks), 'CSE block')}")
 
 
 def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,

@@ -56,6 +56,7 @@ from typing import Any
 import flint
 import sympy as sp
 
+from kltools.display import plural
 from kltools.errors import DerivationError
 from kltools.spec.expr import parse_expression
 from kltools.spec.problem import Problem
@@ -196,7 +197,7 @@ class Laws:
             f"(exact ranks {', '.join(map(str, lie.ranks))} at {len(lie.points)} random integer "
             f"points, seed {lie.seed}; by bracket depth: "
             f"{' -> '.join(map(str, lie.ranks_by_depth))})",
-            f"count             {self.count} independent conservation laws (D - dim)",
+            f"count             {plural(self.count, 'independent conservation law')} (D - dim)",
             ("polynomial laws   not searched (degree 0)" if self.degree == 0 else
              f"polynomial laws   {len(self.laws)} of degree <= {self.degree}, "
              f"{self.independent} functionally independent: "
