@@ -202,3 +202,13 @@ def test_exponent_at_end_prints_a_table_not_a_dict(tmp_path) -> None:
     assert lines["limit θ*"].strip() == "0.0, 1.000000000000000"
     assert lines["certified"].strip().startswith("yes")
     assert "2 positive, 0 negative, 0 zero" in lines["class"]
+
+
+def test_reprs_are_short_summaries() -> None:
+    traj = integrate(QUADRATIC, t_end=1, dps=30)
+    r = repr(traj)
+    assert r.startswith("Trajectory(outcome=ok, t=1.0, loss=0.018315639") and "mpf" not in r
+    assert len(r) < 200
+    d = derive(QUADRATIC)
+    assert repr(d) == ("Derivation(objective (x - 1)**2: 1 parameter, 0 kink surfaces, "
+                       f"{len(d.blocks)} CSE blocks)")

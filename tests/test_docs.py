@@ -161,3 +161,38 @@ def test_the_python_api_example_runs(page: str, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"^(ok|sliding) ", proc.stdout, re.M), proc.stdout  # the outcome line
     assert "holds" in proc.stdout
+
+
+def test_the_stored_tutorial_shows_its_results() -> None:
+    # The site renders the notebook without executing it: every cell that computes something
+    # must carry its output, and none an error.
+    import nbformat
+
+    nb = nbformat.read(DOCS / "tutorial.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) >= 10
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    silent = [c.source.splitlines()[0] for c in code[1:] if not c.outputs]
+    assert silent == [], f"cells stored without output: {silent}"
+
+
+@pytest.mark.slow
+def test_the_tutorial_notebook_executes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(DOCS / "tutorial.ipynb", as_version=4)
+    monkeypatch.setenv("PYTHONPATH", _env()["PYTHONPATH"])  # the kernel inherits the environment
+    NotebookClient(nb, kernel_name="python3", timeout=600,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(
+        o.get("text", "") + "\n".join(str(v) for v in o.get("data", {}).values())
+        for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "error" not in {o.output_type for c in nb.cells for o in c.get("outputs", [])}
+    assert "mlp [2, 2, 1], relu; square loss; 3 samples" in text
+    assert "ok: Reached the end of the time span." in text  # the flow's summary table
+    assert "holds</span>" in text  # the verdicts
+    assert r"\frac{5}{6}" in text  # the exact exponent of x⁴ + y⁶
+    assert "2 independent conservation laws" in text
+    drifts = [float(m) for m in re.findall(r"− h\(θ\(0\)\)\| = ([0-9.e+-]+)", text)]
+    assert len(drifts) == 2 and max(drifts) < 1e-25  # the laws hold to the flow's digits

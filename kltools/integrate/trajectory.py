@@ -148,6 +148,12 @@ class Trajectory:
                                    "computed by gradient descent); use its samples")
         return self.dense(t)
 
+    def __repr__(self) -> str:
+        # Short: the samples are mpfr lists (see _repr_html_ and to_json for everything).
+        return (f"Trajectory(outcome={self.outcome.value}, t={_num(self.t, 8)}, "
+                f"loss={_num(self.loss, 8)}, correct_digits={self.correct_digits:.1f}, "
+                f"samples={len(self.times)}, events={len(self.events)})")
+
     def plot(self, ax: Any = None) -> Any:
         """Loss and ‖∇L‖ against t (log scale), kink events dotted; returns the matplotlib axes
         (a new figure when ``ax`` is None)."""

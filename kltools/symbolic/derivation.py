@@ -64,6 +64,9 @@ class Derivation:
         self.outputs = outputs
         self.adjoint, self.gradient = reverse_gradient(forward, loss, parameters)
 
+    def __repr__(self) -> str:
+        return f"Derivation({self.summary()})"
+
     def _repr_latex_(self) -> str:
         """L, ∇L and the kink surfaces as equations (notebooks; see :mod:`kltools.display`)."""
         from kltools.display import derivation_latex
