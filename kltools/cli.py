@@ -94,7 +94,7 @@ def derive(spec: str, fmt: str, as_json: bool, identities: bool) -> None:
     click.echo(export(d, fmt), nl=False)
     for i in ids:
         click.echo(f"{i.status:>12}  {i.name}: {i.statement}"
-                   + (f"  (witness {i.witness})" if i.witness else ""))
+                   + (f"  (witness {_assignments(i.witness)})" if i.witness else ""))
 
 
 class _Progress:
@@ -461,6 +461,15 @@ def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: in
         sys.exit(EXIT_OK)
     sys.exit(EXIT_INCONCLUSIVE if all(r.verdict == "inconclusive" for r in surprises)
              else EXIT_REFUTED)
+
+
+def _assignments(values: Any) -> str:
+    """``{'b2_1': '3/4'}`` as ``b2_1 = 3/4`` (no Python reprs on the terminal)."""
+    from kltools.display import plain
+
+    if isinstance(values, dict):
+        return ", ".join(f"{k} = {plain(v)}" for k, v in values.items())
+    return plain(values)
 
 
 def _identities(d: Any) -> list[Any]:

@@ -5,6 +5,7 @@ import base64
 import math
 import re
 from fractions import Fraction
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -212,3 +213,17 @@ def test_reprs_are_short_summaries() -> None:
     d = derive(QUADRATIC)
     assert repr(d) == ("Derivation(objective (x - 1)**2: 1 parameter, 0 kink surfaces, "
                        f"{len(d.blocks)} CSE blocks)")
+
+
+@pytest.mark.slow  # the symbolic proofs of every identity take ~10 s
+def test_identity_witnesses_print_as_assignments() -> None:
+    from click.testing import CliRunner
+
+    from kltools.cli import main
+
+    spec = Path(__file__).resolve().parents[1] / "examples" / "leaky_relu_bias.toml"
+    res = CliRunner().invoke(main, ["derive", str(spec), "--identities"])
+    assert res.exit_code == 0, res.output
+    # Biases break Euler's identity: a rational witness, printed as an assignment.
+    assert "refuted  euler[s1,y1]" in res.output and "(witness b2_1 = 3/4)" in res.output
+    assert "{'" not in res.output
