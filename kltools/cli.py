@@ -119,7 +119,7 @@ def derive(spec: str, fmt: str, as_json: bool, identities: bool) -> None:
     click.echo(export(d, fmt), nl=False)
     for i in ids:
         click.echo(f"{i.status:>12}  {i.name}: {i.statement}"
-                   + (f"  (witness {i.witness})" if i.witness else ""))
+                   + (f"  (witness {_assignments(i.witness)})" if i.witness else ""))
 
 
 class _Progress:
@@ -472,8 +472,9 @@ def exponent(expr: str, variables: str | None, at: str | None, method: str, seed
         if as_json:
             click.echo(json.dumps(data, indent=2))
         else:
-            for k, v in data.items():
-                click.echo(f"{k:>15}: {v}")
+            from kltools.display import at_end_rows, text_table
+
+            click.echo(text_table(at_end_rows(data)))
         return
     if variables is None:
         raise SpecError("give the variables of EXPR, e.g. --vars x,y", "--vars")
@@ -605,6 +606,15 @@ def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: in
         sys.exit(EXIT_OK)
     sys.exit(EXIT_INCONCLUSIVE if all(r.verdict == "inconclusive" for r in surprises)
              else EXIT_REFUTED)
+
+
+def _assignments(values: Any) -> str:
+    """``{'b2_1': '3/4'}`` as ``b2_1 = 3/4`` (no Python reprs on the terminal)."""
+    from kltools.display import plain
+
+    if isinstance(values, dict):
+        return ", ".join(f"{k} = {plain(v)}" for k, v in values.items())
+    return plain(values)
 
 
 def _identities(d: Any) -> list[Any]:

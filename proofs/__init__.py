@@ -1,4 +1,4 @@
-"""One verification script per theorem of THEORY.md (run them with ``kltools prove``).
+"""One verification script per theorem (run them with ``kltools prove``).
 
 Each module defines ``PROOF`` (a :class:`kltools.report.claims.Proof`: hypotheses, claims, toy
 models as spec TOML) and ``run(config) -> list[ClaimResult]``: the theorem's claims proved

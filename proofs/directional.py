@@ -1,4 +1,5 @@
-"""Directional convergence and alignment (seed 002, Ji & Telgarsky, arXiv 2006.06657).
+"""Directional convergence and alignment (Ji & Telgarsky, "Directional convergence and alignment
+in deep learning", arXiv 2006.06657).
 
 Hypotheses: f positively k-homogeneous in θ, exponential loss L = Σᵢ e^{−yᵢf(θ;xᵢ)}, and a time t₀
 with L(θ(t₀)) < ℓ(0) = 1 (every sample classified correctly). Claims: ‖θ(t)‖ → ∞, θ/‖θ‖ converges,
@@ -79,7 +80,8 @@ SQUARE = RELU.replace('kind = "exponential"', 'kind = "square"').replace(
 PROOF = Proof(
     name="directional",
     title="Directional convergence, margins and alignment of homogeneous networks",
-    source="seed 002 (Ji & Telgarsky 2020, arXiv 2006.06657); THEORY.md claim 3",
+    source=('Ji & Telgarsky 2020, "Directional convergence and alignment in deep learning", '
+            "arXiv 2006.06657"),
     hypotheses=(
         "f positively k-homogeneous in θ (Euler's identity, proved symbolically)",
         "exponential loss, summed over samples",

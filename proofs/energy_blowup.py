@@ -1,5 +1,6 @@
-"""Energy identity and no finite-time blow-up for losses bounded below (THEORY.md, exact
-identities; seed 003's "no blow-up" claim).
+"""Energy identity and no finite-time blow-up for losses bounded below (exact identities;
+the "no blow-up" claim of "Gradient Flow Convergence Guarantee for General Neural Network
+Architectures", arXiv 2509.23887).
 
 Along θ' = −s∇L(θ), d/dt L(θ(t)) = −s‖∇L‖² (the chain rule). Integrating and using
 Cauchy–Schwarz,
@@ -66,7 +67,9 @@ theta = ["0.5"]
 PROOF = Proof(
     name="energy-blowup",
     title="Energy identity and no finite-time blow-up for losses bounded below",
-    source="THEORY.md: exact identities (energy, no blow-up); seed 003 (no blow-up)",
+    source=("exact identities (energy, no blow-up); no blow-up as claimed by Jakhmola 2025, "
+            '"Gradient Flow Convergence Guarantee for General Neural Network Architectures", '
+            "arXiv 2509.23887"),
     hypotheses=(
         "L is C¹ on each activation pattern (piecewise smooth networks: on every pattern)",
         "for no blow-up: L is bounded below (inf L > −∞)",

@@ -1,4 +1,7 @@
-"""Euler's identity and the balancedness conservation laws (THEORY.md, exact identities).
+"""Euler's identity and the balancedness conservation laws (exact identities;
+Du, Hu & Lee 2018, "Algorithmic Regularization in Learning Deep Homogeneous Models: Layers are
+Automatically Balanced", arXiv 1806.00900; Marcotte, Gribonval & Peyré, "Abide by the Law and
+Follow the Flow: Conservation Laws for Gradient Flows", arXiv 2307.00144).
 
 If every layer is positively homogeneous (linear, ReLU, leaky-ReLU; no biases) the output is
 positively k-homogeneous in θ, f(cθ; x) = cᵏ f(θ; x) for c > 0, and differentiating at c = 1 gives
@@ -67,7 +70,11 @@ TANH = "# Control: tanh activation, no biases (no rescaling symmetry).\n" + \
 PROOF = Proof(
     name="euler-balancedness",
     title="Euler's identity and the balancedness conservation laws of homogeneous networks",
-    source="THEORY.md: exact identities (Euler, balancedness)",
+    source=('Euler\'s identity; balancedness: Du, Hu & Lee 2018, "Algorithmic Regularization '
+            'in Learning Deep Homogeneous Models: Layers are Automatically Balanced", '
+            'arXiv 1806.00900; '
+            'no other laws: Marcotte, Gribonval & Peyré 2023, "Abide by the Law and Follow the '
+            'Flow: Conservation Laws for Gradient Flows", arXiv 2307.00144'),
     hypotheses=(
         "every unit positively homogeneous (linear / ReLU / leaky ReLU), no biases: f is "
         "positively k-homogeneous in θ, k read from the network graph",

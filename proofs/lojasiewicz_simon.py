@@ -1,4 +1,6 @@
-"""Łojasiewicz–Simon convergence for L2-regularised mean-field particles (seed 000).
+"""Łojasiewicz–Simon convergence for L2-regularised mean-field particles (Isobe,
+"A convergence result of a continuous model of deep learning via Łojasiewicz–Simon inequality",
+arXiv 2311.15365).
 
 Model: N particles w_j = (a_j, c_j), f(θ; x) = (1/N)Σ_j c_j σ(a_j x) with the analytic activation
 σ(z) = z + z³/3, logistic loss (analytic), and the L2 term (λ/2)∫‖w‖²dμ = (λ/2N)‖θ‖², λ > 0. The
@@ -60,8 +62,8 @@ NO_L2 = ("# Control: the same particles without the L2 term (inf L = 0 is not at
 PROOF = Proof(
     name="lojasiewicz-simon",
     title="Łojasiewicz–Simon: L2-regularised mean-field particles converge to a critical point",
-    source="seed 000 (convergence of a continuous model of deep learning via the "
-           "Łojasiewicz–Simon inequality); THEORY.md claim 1",
+    source=('Isobe 2023, "A convergence result of a continuous model of deep learning via '
+            'Łojasiewicz–Simon inequality", arXiv 2311.15365'),
     hypotheses=(
         "φ(w; x) = c·σ(a x) and the loss ℓ analytic (σ(z) = z + z³/3, logistic loss)",
         "λ > 0: L_λ = data loss + (λ/2)∫‖w‖²dμ is coercive",

@@ -1,4 +1,4 @@
-"""Rates from Łojasiewicz exponents (THEORY.md, Łojasiewicz and KL inequalities).
+"""Rates from Łojasiewicz exponents (Łojasiewicz and KL inequalities).
 
 If |L − L*|^α ≤ C‖∇L‖ near the limit, then along θ' = −∇L, d/dt (L − L*) = −‖∇L‖² ≤
 −C^(−2)(L − L*)^{2α}, so
@@ -59,7 +59,7 @@ BALANCED = _objective("(a*b - 1)**2/2", "a,b", "0.3,1.2", "L = (ab - 1)^2/2: exp
 PROOF = Proof(
     name="rates",
     title="Convergence rates from Łojasiewicz exponents: exponential at ½, t^(−1/(2α−1)) above",
-    source="THEORY.md: Łojasiewicz and KL inequalities (consequences)",
+    source="the Łojasiewicz and Kurdyka–Łojasiewicz inequalities (their consequences for rates)",
     hypotheses=(
         "L real-analytic, the flow converges to a critical point θ* with L(θ*) = L*",
         "the exponent α at θ* (computed exactly, with the theorem that proves it)",

@@ -1,5 +1,6 @@
-"""Rayleigh quotients and linear convergence, over- and under-parameterised (seed 001,
-arXiv 2301.08117; THEORY.md).
+"""Rayleigh quotients and linear convergence, over- and under-parameterised (Robin,
+Scaman & Lelarge, "Convergence beyond the over-parameterized regime using Rayleigh quotients",
+arXiv 2301.08117).
 
 For the square loss L = (1/2n)‖r‖², r = f(θ; X) − y, with J = ∂f/∂θ and K = JJᵀ,
 
@@ -15,7 +16,7 @@ Three toy models:
 * **under-parameterised, realisable** (P = 4 < n = 6, σ(z) = z + z², labels from a teacher of the
   same architecture): rank K ≤ 2 < n, so λ_min(K) = 0 for every θ (the neural-tangent argument
   gives nothing), yet r stays in the range of J and R ≥ λ₊(K) > 0: linear convergence to 0 — the
-  point of seed 001;
+  point of the paper;
 * **under-parameterised, not realisable** (same net, labels off the model): L* > 0 is the exact
   least-squares value over span{x, x²}. The identity still holds, but R(θ(t)) → 0 (Kr = nJ∇L → 0
   while r → r* ≠ 0), so the Rayleigh bound says nothing about L → 0, and L does not tend to 0.
@@ -83,7 +84,8 @@ PROOF = Proof(
     name="rayleigh",
     title="Rayleigh quotients: the exact loss identity and linear convergence at the predicted "
           "rate",
-    source="seed 001 (Robin, Scaman, Lelarge 2023, arXiv 2301.08117); THEORY.md",
+    source=('Robin, Scaman & Lelarge 2023, "Convergence beyond the over-parameterized regime '
+            'using Rayleigh quotients", arXiv 2301.08117'),
     hypotheses=(
         "square loss without an L2 term, network differentiable along the flow",
         "for the rate: R(θ(t)) ≥ μ > 0 along the flow (not λ_min(K) > 0: K may be singular)",

@@ -1,5 +1,6 @@
 """Unified linear convergence for piecewise non-zero polynomial, ReLU and sigmoid networks
-(seed 003; THEORY.md claim 4).
+(Jakhmola, "Gradient Flow Convergence Guarantee for General Neural Network Architectures",
+arXiv 2509.23887).
 
 Claims checked on two-layer networks (2 inputs, square loss, 3 samples) with the activations
 σ(z) = z/4 (z < 0), z + z² (z ≥ 0) (a piecewise non-zero polynomial), ReLU and sigmoid:
@@ -90,7 +91,8 @@ theta = ["0.8", "0.8", "0.8"]
 PROOF = Proof(
     name="unified-linear",
     title="Unified linear convergence of piecewise-polynomial, ReLU and sigmoid networks",
-    source="seed 003 (unified linear convergence of gradient flow); THEORY.md claim 4",
+    source=('Jakhmola 2025, "Gradient Flow Convergence Guarantee for General Neural Network '
+            'Architectures", arXiv 2509.23887'),
     hypotheses=(
         "activations piecewise non-zero polynomial, ReLU or sigmoid; square loss",
         "almost every initialisation (the codimension-2 statement and the rates are generic)",

@@ -380,6 +380,7 @@ def _wait_for_progress(proc: subprocess.Popen[str]) -> None:
     sel.register(proc.stderr, selectors.EVENT_READ)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if sel.select(timeout=1) and "integrate t = " in os.read(proc.stderr.fileno(), 4096).decode():
+        if sel.select(timeout=1) and "integrate t = " in os.read(proc.stderr.fileno(),
+                                                                 4096).decode():
             return
     raise AssertionError("the run never started integrating")

@@ -120,6 +120,16 @@ class ExponentResult:
                 lines.append(f"  not {a.method}: {a.reason}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        from kltools.display import exponent_html
+
+        return exponent_html(self.to_json())
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import exponent_latex
+
+        return exponent_latex(self.to_json())
+
     def to_json(self) -> dict[str, Any]:
         """JSON-friendly dict: rationals as strings ("3/4"), floats as decimal strings."""
 

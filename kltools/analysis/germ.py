@@ -241,8 +241,8 @@ def make_germ(f: FunctionInput, at: Sequence[object] | str | None = None, *,
             where = "(" + ", ".join(map(str, point)) + ")"
             raise DerivationError(
                 f"{where} is not a critical point of f: {', '.join(bad)}; the Łojasiewicz "
-                "exponent is defined at critical points (certify_critical_point with refine "
-                "finds one near a point)")
+                "exponent is defined at critical points: pass one with --at (in Python, "
+                "kltools.certify_critical_point(f, point, refine=True) finds one near a point)")
         if germ.poly is not None and germ.poly.is_zero:
             raise DerivationError("f is constant near the point; the Łojasiewicz exponent is "
                                   "not defined for a locally constant function")

@@ -94,20 +94,35 @@ class Verdict:
             out["shrink runs"] = self.shrink_runs
         return out
 
+    def _repr_html_(self) -> str:
+        from kltools.display import verdict_html
+
+        return verdict_html(self.to_json())
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import verdict_latex
+
+        return verdict_latex(self.to_json())
+
     def explain(self) -> str:
-        """A few lines a person reads: the claim, the verdict, the evidence, the counter-example."""
-        lines = [f"{self.property}: {self.status.value} ({self.examples} example"
-                 f"{'s' if self.examples != 1 else ''})", f"  claim: {self.claim}"]
+        """A few lines a person reads: the claim, the verdict, the evidence, the counter-example
+        (values as text, never Python reprs)."""
+        from kltools.display import plain, plural
+
+        lines = [f"{self.property}: {self.status.value} ({plural(self.examples, 'example')})",
+                 f"  claim: {self.claim}"]
         if self.reason:
             lines.append(f"  reason: {self.reason}")
         for k, v in self.evidence_json().items():
-            lines.append(f"  {k}: {v}")
+            lines.append(f"  {k}: {plain(v)}")
         if self.counterexample:
-            lines.append("  counter-example (reproduce with `kltools integrate`):")
+            init = ",".join(str(v) for v in self.counterexample.get("init") or [])
+            lines.append("  counter-example (reproduce with `kltools integrate SPEC.toml "
+                         f"--t-end T --init {init}`, SPEC.toml the spec below):")
             detail = self.counterexample.get("detail")
             if detail:
                 lines.append(f"    {detail}")
-            lines.append(f"    init = {self.counterexample.get('init')}")
+            lines.append(f"    init = {init}")
             spec = self.counterexample.get("spec")
             if spec:
                 lines += ["    " + ln for ln in spec.strip().splitlines()]

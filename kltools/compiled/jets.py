@@ -32,7 +32,7 @@ op             coefficient ``c_k`` (``k >= 1``) of ``c = op(a, b)``; ``d_j = j a
 Values that depend only on switches and constants are constant in time; the generator treats them
 as scalars (a product with one of them costs one multiplication per order, not a convolution).
 Each convolution is one C-level call, ``gmpy2.fsum(map(mul, a[:k+1], b[k::-1]))``, an exactly
-summed dot product (see ``/work/shared/PERFORMANCE.md`` for the unit costs that chose it).
+summed dot product (cheaper per term than a Python loop of gmpy2 multiplications and additions).
 
 Precision is an argument of every call: the gmpy2 backend runs under a private
 :class:`gmpy2.context`, the mpmath fallback under a private :class:`mpmath.ctx_mp.MPContext`;

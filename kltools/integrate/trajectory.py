@@ -90,7 +90,8 @@ class FlowEvent:
 
     ``kind``: ``crossing`` (transversal), ``sliding`` (entering a Filippov sliding mode),
     ``sliding-exit`` (leaving it), ``simultaneous`` (two or more surfaces within tolerance at
-    the same instant: the codimension-2 situation that almost no initialisation meets).
+    the same instant: the codimension-2 situation that almost no initialisation meets, by "Gradient
+    Flow Convergence Guarantee for General Neural Network Architectures", arXiv 2509.23887).
     """
 
     t: Any
@@ -189,6 +190,29 @@ class Trajectory:
             raise IntegrationError("this trajectory has no dense output (loaded from JSON or "
                                    "computed by gradient descent); use its samples")
         return self.dense(t)
+
+    def __repr__(self) -> str:
+        # Short: the samples are mpfr lists (see _repr_html_ and to_json for everything).
+        return (f"Trajectory(outcome={self.outcome.value}, t={_num(self.t, 8)}, "
+                f"loss={_num(self.loss, 8)}, correct_digits={self.correct_digits:.1f}, "
+                f"samples={len(self.times)}, events={len(self.events)})")
+
+    def plot(self, ax: Any = None) -> Any:
+        """Loss and ‖∇L‖ against t (log scale), kink events dotted; returns the matplotlib axes
+        (a new figure when ``ax`` is None)."""
+        from kltools.display import trajectory_plot
+
+        return trajectory_plot(self, ax)
+
+    def _repr_html_(self) -> str:
+        from kltools.display import trajectory_html
+
+        return trajectory_html(self)
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import trajectory_latex
+
+        return trajectory_latex(self)
 
     def raise_for_outcome(self) -> None:
         """Raise :class:`~kltools.errors.IntegrationError` unless the run reached ``t_end``

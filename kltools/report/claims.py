@@ -1,6 +1,6 @@
 """What a proof script returns: a :class:`Proof` (the theorem) and its :class:`ClaimResult` s.
 
-Verdicts (THEORY.md, "what verified means"):
+Verdicts:
 
 * ``proved`` — an exact symbolic identity (SymPy reduces the difference to 0 on every activation
   pattern) or an interval-arithmetic enclosure (a certified critical point);
@@ -82,7 +82,7 @@ class ClaimResult:
 
 @dataclass(frozen=True)
 class Proof:
-    """A theorem of THEORY.md as a proof script states it.
+    """A theorem as a proof script states it.
 
     Attributes
     ----------
@@ -91,7 +91,7 @@ class Proof:
     title
         One line.
     source
-        Where the theorem comes from (THEORY.md section, seed).
+        Where the theorem comes from (the paper, by title and arXiv number).
     hypotheses, claims
         In words and formulas.
     models

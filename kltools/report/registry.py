@@ -1,7 +1,7 @@
 """Finding and running the proof scripts (``proofs/`` at the repository root).
 
-The scripts live in the top-level ``proofs/`` directory of the source tree (one per theorem,
-ARCHITECTURE.md). A wheel ships that directory as the package ``kltools._proofs``
+The scripts live in the top-level ``proofs/`` directory of the source tree (one per
+theorem). A wheel ships that directory as the package ``kltools._proofs``
 (``[tool.hatch.build.targets.wheel.force-include]``); in a source checkout (editable install, or
 ``python -m`` from the repository) the directory next to the ``kltools`` package is loaded under
 the same module name. Either way the proofs are found from the installed package itself, never

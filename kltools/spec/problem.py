@@ -21,6 +21,7 @@ import networkx as nx
 import numpy as np
 import sympy as sp
 
+from kltools.display import plural
 from kltools.errors import SpecError
 from kltools.spec import limits
 from kltools.spec.expr import (
@@ -100,8 +101,8 @@ class Data:
         if not isinstance(y, Sequence) or isinstance(y, str):
             raise SpecError("y must be a list with one target per sample", "data.y")
         if len(y) != len(rows):
-            raise SpecError(f"{len(y)} targets for {len(rows)} samples; give one target per "
-                            "sample", "data.y")
+            raise SpecError(f"{plural(len(y), 'target')} for {plural(len(rows), 'sample')}; "
+                            "give one target per sample", "data.y")
         first_t = y[0] if isinstance(y[0], Sequence) and not isinstance(y[0], str) else [y[0]]
         limits.check("width", len(first_t), "data.y[0]", f"a target of {len(first_t)} entries")
         targets = []
@@ -266,7 +267,7 @@ class Problem:
         return self.network.flow_scale if self.network is not None else sp.Integer(1)
 
     def initial_point(self) -> tuple[sp.Rational, ...]:
-        """θ(0) as exact rationals (seed 0, scale 1 when the spec gives no init)."""
+        """θ(0) as exact rationals (``seed = 0``, ``scale = 1`` when the spec gives no init)."""
         return (self.init or Init(seed=0)).values(self.n_parameters)
 
     def describe(self) -> str:
@@ -275,7 +276,7 @@ class Problem:
         assert self.network is not None and self.loss is not None and self.data is not None
         l2 = f", l2 = {self.loss.l2}" if self.loss.l2 else ""
         return (f"{self.network.description}; {self.loss.kind} loss{l2}; "
-                f"{self.data.n} samples")
+                f"{plural(self.data.n, 'sample')}")
 
     def with_init(self, theta: Sequence[object]) -> Problem:
         """The same problem started from ``theta`` (numbers or strings, kept exact)."""

@@ -90,7 +90,9 @@ class Factorisation:
             "piecewise": "coefficients of f(theta; x, chi) as a polynomial in x and the unit "
                          "switches chi (ReLU-type units: the path-lifting)",
         }[self.family]
-        return f"phi = {what}; {len(self.components)} distinct component(s)"
+        from kltools.display import plural
+
+        return f"phi = {what}; {plural(len(self.components), 'distinct component')}"
 
 
 def _network(problem: Problem) -> Network:

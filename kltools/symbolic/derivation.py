@@ -64,6 +64,15 @@ class Derivation:
         self.outputs = outputs
         self.adjoint, self.gradient = reverse_gradient(forward, loss, parameters)
 
+    def __repr__(self) -> str:
+        return f"Derivation({self.summary()})"
+
+    def _repr_latex_(self) -> str:
+        """L, ∇L and the kink surfaces as equations (notebooks; see :mod:`kltools.display`)."""
+        from kltools.display import derivation_latex
+
+        return derivation_latex(self)
+
     # -- shapes -------------------------------------------------------------------------------
     @property
     def blocks(self) -> Blocks:
@@ -173,8 +182,11 @@ class Derivation:
         return dict(zip(self.switch_symbols, chi, strict=True))
 
     def summary(self) -> str:
-        return (f"{self.problem.describe()}: {len(self.parameters)} parameters, "
-                f"{len(self.switches)} kink surfaces, {len(self.blocks)} CSE blocks")
+        from kltools.display import plural
+
+        return (f"{self.problem.describe()}: {plural(len(self.parameters), 'parameter')}, "
+                f"{plural(len(self.switches), 'kink surface')}, "
+                f"{plural(len(self.blocks), 'CSE block')}")
 
 
 def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,
@@ -248,6 +260,8 @@ def _objective_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr]
 def derive(problem: Problem) -> Derivation:
     """Derive loss, gradient (reverse mode, CSE form) and kink switches of ``problem``.
 
+    Examples
+    --------
     >>> from kltools.spec import load_problem
     >>> p = load_problem('[objective]\\nexpr = "(a*b - 3)**2/2"\\nvars = ["a", "b"]\\n')
     >>> d = derive(p)

@@ -56,6 +56,7 @@ from typing import Any
 import flint
 import sympy as sp
 
+from kltools.display import plural
 from kltools.errors import DerivationError
 from kltools.spec.expr import parse_expression
 from kltools.spec.problem import Problem
@@ -177,6 +178,16 @@ class Laws:
                           "versions": _versions()},
         }
 
+    def _repr_html_(self) -> str:
+        from kltools.display import laws_html
+
+        return laws_html(self.to_json())
+
+    def _repr_latex_(self) -> str:
+        from kltools.display import laws_latex
+
+        return laws_latex(self.to_json(), [sp.latex(h) for h in self.laws])
+
     def to_text(self) -> str:
         lie = self.lie
         lines = [
@@ -186,7 +197,7 @@ class Laws:
             f"(exact ranks {', '.join(map(str, lie.ranks))} at {len(lie.points)} random integer "
             f"points, seed {lie.seed}; by bracket depth: "
             f"{' -> '.join(map(str, lie.ranks_by_depth))})",
-            f"count             {self.count} independent conservation laws (D - dim)",
+            f"count             {plural(self.count, 'independent conservation law')} (D - dim)",
             ("polynomial laws   not searched (degree 0)" if self.degree == 0 else
              f"polynomial laws   {len(self.laws)} of degree <= {self.degree}, "
              f"{self.independent} functionally independent: "
@@ -266,6 +277,8 @@ def conservation_laws(problem: Problem, degree: int = 2, *, n_points: int = 3, s
         Prove d/dt h = 0 for each law along the spec's own flow (symbolic; costs a full
         derivation).
 
+    Examples
+    --------
     >>> from kltools.spec import load_problem
     >>> p = load_problem('[network]\\nlayers = [1, 1, 1, 1]\\nactivation = "linear"\\n'
     ...                  '[data]\\nx = [["1"], ["2"]]\\ny = ["2", "4"]\\n')

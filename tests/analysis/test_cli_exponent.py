@@ -43,6 +43,8 @@ def test_numeric_json_has_a_null_exponent_and_an_interval() -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (("x**2 + z", "--vars", "x,y"), "unknown symbol 'z'"),
     (("x**2 + y", "--vars", "x,y"), "not a critical point"),
+    (("x**2 + y", "--vars", "x,y"), "pass one with --at"),  # a suggestion the CLI can follow
+    (("x^4", "--vars", "x"), "use ** for powers"),
     (("exp(x) - x + y**2", "--vars", "x,y", "--method", "newton-polygon"), "polynomial"),
     (("x**2", "--vars", "x", "--method", "magic"), "unknown method"),
     (("x**2 +", "--vars", "x"), "syntax error"),

@@ -49,8 +49,8 @@ def test_a_failing_helper_shows_the_counterexample(pytester: pytest.Pytester) ->
     """)
     result = pytester.runpytest_subprocess("--kltools-examples", "1")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*no-blowup: refuted*", "*blow-up at t* = 0.5*",
-                                 "*init = ?'1/2'?*"])
+    result.stdout.fnmatch_lines(["*no-blowup: refuted*", "*--init 1/2*",
+                                 "*blow-up at t* = 0.5*", "*init = 1/2"])
 
 
 def test_bad_plugin_option_is_a_usage_error(pytester: pytest.Pytester) -> None:
