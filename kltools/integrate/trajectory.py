@@ -52,8 +52,9 @@ _MESSAGES = {
     Outcome.OK: "Reached the end of the time span.",
     Outcome.BLOWUP: "The solution blows up in finite time (see blowup_time); the flow has no "
                     "continuation past it.",
-    Outcome.SLIDING: "The run ended on a Filippov sliding mode (the flow points into a kink "
-                     "surface from both sides); it continued on the minimal-norm Clarke field.",
+    Outcome.SLIDING: "Reached the end of the time span on a Filippov sliding mode: the flow "
+                     "points into a kink surface from both sides and follows it on the "
+                     "minimal-norm Clarke field.",
     Outcome.STATIONARY: "The state is a critical point (the vector field vanishes exactly): the "
                         "flow stays there for all time.",
     Outcome.MAX_STEPS: "Stopped early: the step limit was reached. Raise max_steps or shorten "
