@@ -228,6 +228,19 @@ def expectation(expr: sp.Expr, d: Distribution, cuts: dict[sp.Symbol, tuple[sp.E
     return total
 
 
+def _switch_abs(exprs: Sequence[sp.Expr], sw: _Switches) -> list[sp.Expr]:
+    """|e| = (2χ − 1)e with χ = [e > 0] from ``sw``: SymPy writes √(e²) as |e| (the
+    arc-cosine kernel's S in two dimensions), a kink of L in θ like any other."""
+    atoms: set[sp.Abs] = set()
+    for e in exprs:
+        atoms |= e.atoms(sp.Abs)
+    if any(a.args[0].has(sp.Abs) for a in atoms):
+        raise SpecError("nested absolute values in the population loss: no switch form")
+    rule = {a: (2 * sw.indicator(a.args[0]) - 1) * a.args[0]
+            for a in sorted(atoms, key=sp.default_sort_key)}
+    return [e.xreplace(rule) for e in exprs]
+
+
 # -- the network and the teacher as functions of x ---------------------------------------------
 def _cut(surface: sp.Expr, x: sp.Symbol, chis: set[sp.Symbol], where: str
          ) -> tuple[sp.Expr, sp.Expr]:
@@ -301,7 +314,9 @@ def population_expressions(problem: Problem, *, gradient: bool = False) -> Popul
         from kltools.symbolic._arccos import arccos_expressions
 
         loss, grad = arccos_expressions(problem, gradient)
-        return PopulationExpressions(loss, grad, (), method)
+        sw = _Switches(problem.symbols)
+        loss, *rest = _switch_abs([loss, *grad], sw)
+        return PopulationExpressions(loss, tuple(rest), tuple(sw.items), method)
     f, f_surfaces = network_of_x(problem)
     t, t_surfaces = teacher_of_x(d)
     chis = set(f_surfaces) | set(t_surfaces)
