@@ -141,6 +141,8 @@ def exact_method(network: Network, d: Distribution) -> str:
                             "data.teacher")
         return "moments"
     if d.dim == 1:
+        if d.kind == "gaussian":
+            _fixed_kinks(network)
         return "piecewise-1d"
     if d.kind == "gaussian" and _arc_cosine_shape(network):
         return "arc-cosine"
@@ -148,6 +150,21 @@ def exact_method(network: Network, d: Distribution) -> str:
                     f"{d.dim} and {d.kind} inputs: use dim = 1 (exact piecewise integrals), or "
                     "Gaussian inputs with a two-layer bias-free ReLU network (arc-cosine "
                     "kernel)", "data.dim")
+
+
+def _fixed_kinks(network: Network) -> None:
+    """Gaussian inputs in one dimension: kinks only at x = 0 (bias-free piecewise units with
+    breakpoints 0), where the half-line moments are exact."""
+    g = network.graph
+    for v in network.order():
+        node = g.nodes[v]
+        act = node["activation"]
+        if act.is_piecewise and (node["bias"] is not None or any(b != 0 for b in
+                                                                 act.breakpoints)):
+            raise SpecError(f"with Gaussian inputs a kink of unit {v} would move with θ (a bias "
+                            "or a breakpoint off 0): the integral over a half-line cut there "
+                            "needs erf, which kltools does not integrate; use bias = false and "
+                            "kinks at 0, or uniform inputs", "network.bias")
 
 
 def _arc_cosine_shape(network: Network) -> bool:
