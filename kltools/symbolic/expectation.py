@@ -129,13 +129,19 @@ def _antiderivative(poly: sp.Poly) -> list[sp.Expr]:
     return [sp.Integer(0)] + [c / (k + 1) for k, c in enumerate(coeffs)]
 
 
-def _at(anti: list[sp.Expr], e: _End) -> sp.Expr:
-    return sp.Add(*[g * e.p**k / e.q**k for k, g in enumerate(anti) if g != 0])
+def _at(anti: list[sp.Expr], e: _End, active: sp.Expr) -> sp.Expr:
+    """G(p/q) for a term multiplied by the switch product ``active``. The denominator is
+    q_safe = active·q + (1 − active)(1 + q²): q itself where the term counts, and never zero
+    where it does not (every block of the program is evaluated on every pattern, so an inactive
+    1/q must stay finite when the unit's weight a = q crosses 0)."""
+    q = e.q if e.q.is_number else active * e.q + (1 - active) * (1 + e.q**2)
+    return sp.Add(*[g * e.p**k / q**k for k, g in enumerate(anti) if g != 0])
 
 
-def _uniform_interval(poly: sp.Poly, lows: list[_End], highs: list[_End], sw: _Switches
-                      ) -> sp.Expr:
-    """½∫_lo^hi P over lo = max(lows), hi = min(highs), 0 when hi ≤ lo."""
+def _uniform_interval(poly: sp.Poly, lows: list[_End], highs: list[_End], sw: _Switches,
+                      weight: sp.Expr) -> sp.Expr:
+    """weight·½∫_lo^hi P over lo = max(lows), hi = min(highs), 0 when hi ≤ lo (``weight``: the
+    product of sign switches that selected the ends)."""
     anti = _antiderivative(poly)
     total: sp.Expr = sp.Integer(0)
     neg_highs = [_negate(h) for h in highs]
@@ -147,7 +153,8 @@ def _uniform_interval(poly: sp.Poly, lows: list[_End], highs: list[_End], sw: _S
             ind = top * _is_max(lows, j, sw)
             ind = ind * _greater(hi, lo, sw) if ind != 0 else ind
             if ind != 0:
-                total += ind * (_at(anti, hi) - _at(anti, lo))
+                active = weight * ind
+                total += active * (_at(anti, hi, active) - _at(anti, lo, active))
     return total / 2
 
 
@@ -195,8 +202,8 @@ def _region_integral(poly: sp.Poly, cuts: Sequence[tuple[sp.Expr, sp.Expr]], kin
             total += w * _gaussian_region(poly, lows, highs)
         else:
             one = sp.Integer(1)
-            total += w * _uniform_interval(poly, [_End(-one, one, 1), *lows],
-                                           [_End(one, one, 1), *highs], sw)
+            total += _uniform_interval(poly, [_End(-one, one, 1), *lows],
+                                       [_End(one, one, 1), *highs], sw, w)
     return total
 
 

@@ -84,3 +84,21 @@ def test_samples_form_is_unchanged() -> None:
     with pytest.raises(SpecError) as info:
         load_problem(spec('x = ["1"]'))
     assert info.value.path == "data.y"
+
+
+def test_cli_refuses_a_pair_without_closed_form_with_one_line_and_exit_2(tmp_path: object
+                                                                         ) -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from kltools.cli import main
+
+    path = Path(str(tmp_path)) / "bad.toml"
+    path.write_text(spec('distribution = "uniform"\ndim = 2\nteacher = "x1"',
+                         'layers = [2, 2, 1]\nactivation = "relu"'))
+    res = CliRunner().invoke(main, ["derive", str(path)])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert "data.dim: no exact expectation" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
