@@ -332,6 +332,10 @@ def population_expressions(problem: Problem, *, gradient: bool = False) -> Popul
         x = d.variables[0]
         for chi, s in {**f_surfaces, **t_surfaces}.items():
             cuts[chi] = _cut(s, x, chis, "the teacher" if chi in t_surfaces else "a unit")
+            if d.kind == "gaussian" and chi in t_surfaces and cuts[chi][1] != 0:
+                raise SpecError(f"with Gaussian inputs the teacher's kinks must sit at x = 0; "
+                                f"{s} = 0 is elsewhere and the integral over a half-line cut "
+                                "there needs erf; use uniform inputs", "data.teacher")
     sw = _Switches(problem.symbols)
     r = f - t
     loss = expectation(r**2, d, cuts, sw) / 2

@@ -207,8 +207,9 @@ def _gaussian_1d(p: object, d: object, ctx: object) -> None:
 def test_gaussian_refuses_moving_teacher_kink() -> None:
     p = load_problem(spec('layers = [1, 1, 1]\nactivation = "relu"',
                           'distribution = "gaussian"\nteacher = "relu(x1 - 1)"'))
-    with pytest.raises(SpecError, match="erf"):
+    with pytest.raises(SpecError, match="erf") as info:
         derive(p)
+    assert info.value.path == "data.teacher"
 
 
 def test_second_piecewise_layer_is_refused_with_reason() -> None:
