@@ -14,6 +14,7 @@ ORDER = (
     "energy_blowup",
     "euler_balancedness",
     "rayleigh",
+    "population",
     "unified_linear",
     "directional",
     "lojasiewicz_simon",

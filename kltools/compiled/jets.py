@@ -27,6 +27,8 @@ op             coefficient ``c_k`` (``k >= 1``) of ``c = op(a, b)``; ``d_j = j a
 ``tanh``       ``sum_{j=1..k} d_j u_{k-j} / k`` with ``u = 1 - c^2``
 ``sigmoid``    ``sum_{j=1..k} d_j u_{k-j} / k`` with ``u = c - c^2``
 ``softplus``   ``sum_{j=1..k} d_j σ_{k-j} / k`` with ``σ`` the jet of ``sigmoid(a)``
+``atan``       ``(a_k - sum_{j=1..k-1} q_j (k-j) c_{k-j} / k) / q_0``, ``q = b = 1 + a^2``
+               (from ``q c' = a'``)
 =============  ===========================================================================
 
 Values that depend only on switches and constants are constant in time; the generator treats them
@@ -107,12 +109,13 @@ class _Lib:
     log: Callable[[Number], Number]
     tanh: Callable[[Number], Number]
     log1p: Callable[[Number], Number]
+    atan: Callable[[Number], Number]
     convert: Callable[[object], Number]
     enter: Callable[[], Any] = field(repr=False)  # a context manager fixing the precision
 
     def as_tuple(self) -> tuple[Any, ...]:
         return (self.fsum, self.exp, self.log, self.tanh, self.log1p, self.convert(0),
-                self.convert(1))
+                self.convert(1), self.atan)
 
 
 class _Null:
@@ -137,7 +140,7 @@ def _lib(backend: str, prec: int) -> _Lib:
             return _to_mpfr(v)
 
         return _Lib("gmpy2", prec, gmpy2.fsum, gmpy2.exp, gmpy2.log, gmpy2.tanh, gmpy2.log1p,
-                    convert, enter)
+                    gmpy2.atan, convert, enter)
     if backend == "mpmath":
         from mpmath.ctx_mp import MPContext
 
@@ -148,7 +151,7 @@ def _lib(backend: str, prec: int) -> _Lib:
             return _to_mpf(mctx, v)
 
         return _Lib("mpmath", prec, mctx.fsum, mctx.exp, mctx.log, mctx.tanh, mctx.log1p,
-                    convert_mp, _Null)
+                    mctx.atan, convert_mp, _Null)
     raise ValueError(f"unknown jet backend {backend!r}; use one of {', '.join(BACKENDS)}")
 
 
@@ -339,7 +342,7 @@ class _Gen:
         for o in (outs[j] for j in self.extra):
             extras.append(self.a(o) if self.var[o] else f"[{self.fx(self.z(o))}] + _zpad")
         lines = ["def _jet(_x, _w, _K, _h, _c, _lib, _P=0):",
-                 "    _fsum, _exp, _log, _tanh, _log1p, _zero, _one = _lib",
+                 "    _fsum, _exp, _log, _tanh, _log1p, _zero, _one, _atan = _lib",
                  "    _map = map",
                  "    _mul = _opmul",
                  "    _pad = [None] * _K"]
@@ -390,6 +393,7 @@ class _Gen:
             "pow": f"{za} ** {cq}", "exp": f"_exp({za})", "log": f"_log({za})",
             "tanh": f"_tanh({za})", "sigmoid": f"_one / (_one + _exp(-{za}))",
             "softplus": f"(_log1p(_exp({za})) if {za} < 0 else {za} + _log1p(_exp(-{za})))",
+            "atan": f"_atan({za})",
         }[op]
         self.zs.append(f"{self.z(s)} = {point}")
         if not (va or vb):
@@ -440,11 +444,14 @@ class _Gen:
         elif op == "exp":
             D = self.deriv(a)
             body.append(f"{C}[k] = {self.over_k(self.dot(f'{D}[1:k1]', f'{C}[k - 1::-1]'))}")
-        elif op == "log":
+        elif op in ("log", "atan"):
+            # log: a c' = a'; atan: q c' = a' with q = 1 + a² in operand b (never constant
+            # when a varies).
+            Q, zq = (A, za) if op == "log" else (B, zb)
             DC = self.deriv(s)
-            self.divisors.append(za)
-            self.zs.append(f"r{s} = _one / {za}")
-            conv = self.over_k(self.dot(f"{A}[1:k]", f"{DC}[k - 1:0:-1]"))
+            self.divisors.append(zq)
+            self.zs.append(f"r{s} = _one / {zq}")
+            conv = self.over_k(self.dot(f"{Q}[1:k]", f"{DC}[k - 1:0:-1]"))
             body.append(f"{C}[k] = {self.times(f'({A}[k] - {conv})', self.recip(s))}")
         elif op in ("tanh", "sigmoid"):
             self._logistic(s, a, op)

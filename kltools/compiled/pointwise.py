@@ -62,6 +62,7 @@ _TEMPLATES = {
     "tanh": "_tanh({a})",
     "sigmoid": "_sigmoid({a})",
     "softplus": "_softplus({a})",
+    "atan": "_atan({a})",
 }
 
 
@@ -101,19 +102,19 @@ def source(program: Program, name: str = "f") -> tuple[str, list[Fraction]]:
 def _namespace(backend: str, dps: int) -> tuple[dict[str, object], Callable[[Fraction], object]]:
     if backend == "mpmath":
         ctx = mp_context(dps)
-        return ({"_exp": ctx.exp, "_log": ctx.log, "_tanh": ctx.tanh,
+        return ({"_exp": ctx.exp, "_log": ctx.log, "_tanh": ctx.tanh, "_atan": ctx.atan,
                  "_sigmoid": lambda a: 1 / (1 + ctx.exp(-a)),
                  "_softplus": lambda a: ctx.log1p(ctx.exp(a)) if a < 0
                  else a + ctx.log1p(ctx.exp(-a))},
                 lambda q: ctx.mpf(q.numerator) / q.denominator)
     if backend == "interval":
         ctx = interval_context(dps)
-        return ({"_exp": ctx.exp, "_log": ctx.log, "_tanh": _iv_tanh(ctx),
+        return ({"_exp": ctx.exp, "_log": ctx.log, "_tanh": _iv_tanh(ctx), "_atan": _iv_atan(ctx),
                  "_sigmoid": lambda a: 1 / (1 + ctx.exp(-a)),
                  "_softplus": lambda a: ctx.log(1 + ctx.exp(a))},
                 lambda q: ctx.mpf(q.numerator) / q.denominator)
     if backend == "gmpy2":
-        return ({"_exp": gmpy2.exp, "_log": gmpy2.log, "_tanh": gmpy2.tanh,
+        return ({"_exp": gmpy2.exp, "_log": gmpy2.log, "_tanh": gmpy2.tanh, "_atan": gmpy2.atan,
                  "_sigmoid": lambda a: 1 / (1 + gmpy2.exp(-a)),
                  "_softplus": lambda a: gmpy2.log1p(gmpy2.exp(a)) if a < 0
                  else a + gmpy2.log1p(gmpy2.exp(-a))},
@@ -125,9 +126,18 @@ def _namespace(backend: str, dps: int) -> tuple[dict[str, object], Callable[[Fra
             e = math.exp(a)
             return e / (1.0 + e)
         return ({"_exp": math.exp, "_log": math.log, "_tanh": math.tanh, "_sigmoid": sig,
+                 "_atan": math.atan,
                  "_softplus": lambda a: max(a, 0.0) + math.log1p(math.exp(-abs(a)))},
                 lambda q: q.numerator / q.denominator)
     raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+
+
+def _iv_atan(ctx: MPIntervalContext) -> Callable[[object], object]:
+    # atan is increasing: [atan lo, atan hi], each endpoint enclosed by the interval atan2.
+    def atan(a: object) -> object:
+        one = ctx.mpf(1)
+        return ctx.mpf([ctx.atan2(ctx.mpf(a.a), one).a, ctx.atan2(ctx.mpf(a.b), one).b])
+    return atan
 
 
 def _iv_tanh(ctx: MPIntervalContext) -> Callable[[object], object]:

@@ -27,6 +27,7 @@ op            value                                   notes
 ``tanh``      ``tanh(s[a])``
 ``sigmoid``   ``1 / (1 + exp(-s[a]))``
 ``softplus``  ``log(1 + exp(s[a]))``
+``atan``      ``atan(s[a])``                          ``s[b] = 1 + s[a]²`` (for the jets)
 ============  ======================================  ==========================================
 
 Unused fields are ``-1`` (slots) or ``None`` (constant). Programs are built from SymPy expressions
@@ -52,7 +53,7 @@ __all__ = ["OPS", "Instr", "Program", "program_from_sympy"]
 
 OPS = frozenset(
     {"add", "sub", "mul", "div", "neg", "cmul", "cadd", "sqr", "powi", "pow", "exp", "log",
-     "tanh", "sigmoid", "softplus"}
+     "tanh", "sigmoid", "softplus", "atan"}
 )
 
 Instr = tuple[str, int, int, Fraction | None]
@@ -142,6 +143,8 @@ class Program:
                 v = 1 / (1 + lib.exp(-x))
             elif op == "softplus":
                 v = lib.log1p(lib.exp(x)) if not mp else mpmath.log(1 + mpmath.exp(x))
+            elif op == "atan":
+                v = lib.atan(x)
             else:  # pragma: no cover - Program construction rejects unknown ops
                 raise AssertionError(op)
             s.append(v)
@@ -202,6 +205,10 @@ class _Builder:
     def _expr(self, e: sp.Basic) -> int:
         if e.is_Rational:
             return self.constant(Fraction(int(e.p), int(e.q)))
+        if e is sp.pi:  # π = 4·atan(1), computed at the working precision of the backend
+            return self.emit("cmul", self._atan(sp.Integer(1)), -1, Fraction(4))
+        if isinstance(e, sp.atan):
+            return self._atan(e.args[0])
         if e.is_Symbol:
             raise DerivationError(
                 f"symbol {e} is neither an input nor a switch of the program; declare it"
@@ -252,8 +259,13 @@ class _Builder:
                 return self.emit(op, self.expr(e.args[0]))
         raise DerivationError(
             f"cannot compile {e!s} (a {type(e).__name__}): kltools compiles + - * / integer and "
-            "rational powers, exp, log, tanh, sigmoid, softplus; kinks must be switches"
+            "rational powers, exp, log, tanh, sigmoid, softplus, atan, pi; kinks must be "
+            "switches"
         )
+
+    def _atan(self, a: sp.Expr) -> int:
+        # The jets need 1 + a² (from c' = a'/(1 + a²)): it is the second operand.
+        return self.emit("atan", self.expr(a), self.expr(1 + a**2))
 
     def _signed(self, t: sp.Expr) -> tuple[int, int]:
         coeff, _ = t.as_coeff_Mul()

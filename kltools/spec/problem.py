@@ -24,6 +24,7 @@ import sympy as sp
 from kltools.display import plural
 from kltools.errors import SpecError
 from kltools.spec import limits
+from kltools.spec.distribution import Distribution, exact_method
 from kltools.spec.expr import (
     FUNCTIONS,
     normalize_name,
@@ -202,6 +203,20 @@ def _width_paths(net: Network) -> tuple[str, str]:
     return "data.x", "data.y[0]"
 
 
+def _check_population(net: Network, loss: Loss, data: Distribution) -> None:
+    """A population loss: square loss, one output, matching input width, an exact method."""
+    if net.n_inputs != data.dim:
+        raise SpecError(f"the network has {net.n_inputs} input(s) but dim = {data.dim}; make "
+                        "them match", "data.dim")
+    if net.n_outputs != 1:
+        raise SpecError(f"a teacher f*(x) is scalar: the network needs one output, it has "
+                        f"{net.n_outputs}", _width_paths(net)[1])
+    if loss.kind != "square":
+        raise SpecError(f"the population loss is the square loss ½E(f − f*)²; the {loss.kind} "
+                        "loss needs samples x, y", "loss.kind")
+    exact_method(net, data)
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """A gradient-flow problem: what to differentiate, in which parameters, from where."""
@@ -209,7 +224,7 @@ class Problem:
     parameters: tuple[str, ...]
     network: Network | None = None
     loss: Loss | None = None
-    data: Data | None = None
+    data: Data | Distribution | None = None
     objective: Objective | None = None
     init: Init | None = None
     name: str = ""
@@ -226,6 +241,9 @@ class Problem:
                 object.__setattr__(self, "loss", Loss())
             net, data = self.network, self.data
             assert self.loss is not None
+            if isinstance(data, Distribution):
+                _check_population(net, self.loss, data)
+                return
             # The forward program has a term per weight and a block per unit, per sample.
             units = sum(1 for v in net.graph if net.graph.nodes[v]["role"] != "input")
             work = data.n * (len(self.parameters) + units)
@@ -275,6 +293,8 @@ class Problem:
             return f"objective {self.objective.text or self.objective.expr}"
         assert self.network is not None and self.loss is not None and self.data is not None
         l2 = f", l2 = {self.loss.l2}" if self.loss.l2 else ""
+        if isinstance(self.data, Distribution):
+            return f"{self.network.description}; {self.data.describe()}{l2}"
         return (f"{self.network.description}; {self.loss.kind} loss{l2}; "
                 f"{plural(self.data.n, 'sample')}")
 

@@ -31,6 +31,7 @@ from typing import Any
 from kltools.errors import SpecError
 from kltools.spec import limits
 from kltools.spec.activations import activation_from_spec
+from kltools.spec.distribution import Distribution
 from kltools.spec.expr import parse_number
 from kltools.spec.network import diagonal_linear, graph_network, mean_field, mlp
 from kltools.spec.problem import Data, Init, Loss, Objective, Problem
@@ -96,6 +97,22 @@ def _init(d: Mapping[str, Any]) -> Init | None:
     return Init(seed=seed, scale=scale)
 
 
+def _data(data_t: dict[str, Any]) -> Data | Distribution:
+    """Samples (``x``, ``y``) or a distribution (``distribution``, ``dim``, ``teacher``)."""
+    if "distribution" in data_t:
+        return Distribution.from_table(data_t)
+    _check_keys(data_t, {"x", "y", "distribution"}, "data")
+    for k in ("x", "y"):
+        if k not in data_t:
+            raise SpecError(f"missing {k} ({'samples' if k == 'x' else 'targets'}, one "
+                            "per sample; or give a distribution)", f"data.{k}")
+    return Data.from_lists(data_t["x"], data_t["y"])
+
+
+def _width(data: Data | Distribution) -> int:
+    return data.dim if isinstance(data, Distribution) else len(data.x[0])
+
+
 def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
     """Build and validate a :class:`Problem` from a parsed TOML document."""
     if not isinstance(d, Mapping):
@@ -131,13 +148,7 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
             raise SpecError(f"unknown network kind {kind!r}; use one of "
                             f"{', '.join(_NET_KEYS)}", "network.kind")
         _check_keys(net_t, _NET_KEYS[kind], "network", f" for a network of kind {kind!r}")
-        data_t = _table(d, "data")
-        _check_keys(data_t, {"x", "y"}, "data")
-        for k in ("x", "y"):
-            if k not in data_t:
-                raise SpecError(f"missing {k} ({'samples' if k == 'x' else 'targets'}, one "
-                                "per sample)", f"data.{k}")
-        data = Data.from_lists(data_t["x"], data_t["y"])
+        data = _data(_table(d, "data"))
         loss_t = _table(d, "loss", required=False)
         _check_keys(loss_t, {"kind", "l2"}, "loss")
         kind_l = loss_t.get("kind", "square")
@@ -169,11 +180,11 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
             if "particles" not in net_t:
                 raise SpecError("missing particles (the number N of units)",
                                 "network.particles")
-            net = mean_field(len(data.x[0]), net_t["particles"],
+            net = mean_field(_width(data), net_t["particles"],
                              activation_from_spec(net_t.get("activation", "tanh"),
                                                   "network.activation"), bias=bias)
         else:
-            net = diagonal_linear(len(data.x[0]), net_t.get("depth", 2))
+            net = diagonal_linear(_width(data), net_t.get("depth", 2))
         p = Problem(net.parameters, network=net, loss=loss, data=data, init=init, name=name,
                     source=dict(d))
     if init is not None:

@@ -20,6 +20,7 @@ import sympy as sp
 
 from kltools.errors import DerivationError
 from kltools.spec.activations import Activation
+from kltools.spec.distribution import Distribution
 from kltools.spec.functions import softplus
 from kltools.spec.problem import Problem
 from kltools.symbolic.kinks import KinkConvention, Switch, switch_values, switchify
@@ -268,9 +269,13 @@ def derive(problem: Problem) -> Derivation:
     >>> [sp.factor(g) for g in d.gradient_exprs]
     [b*(a*b - 3), a*(a*b - 3)]
     """
+    outputs: list[list[sp.Expr]] = []
     if problem.objective is not None:
         blocks, switches, loss = _objective_forward(problem)
-        outputs: list[list[sp.Expr]] = []
+    elif isinstance(problem.data, Distribution):
+        from kltools.symbolic.expectation import population_forward
+
+        blocks, switches, loss = population_forward(problem)
     else:
         blocks, switches, loss, outputs = _network_forward(problem)
     return Derivation(problem, problem.symbols, tuple(switches), blocks, loss, outputs)
