@@ -115,16 +115,20 @@ def derive(spec: str, fmt: str, as_json: bool, identities: bool) -> None:
 class _Progress:
     """A tqdm bar on stderr that appears only for runs longer than a second or two."""
 
+    #: tqdm takes an infinite total for "unknown": horizons past the double range show as this.
+    LARGEST = 1e300
+
     def __init__(self, total: float, desc: str) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, desc=desc, unit="t", delay=1.5, file=sys.stderr,
-                        leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g} "
-                        "/ {total:.4g} [{elapsed}]")
+        self.bar = tqdm(total=min(total, self.LARGEST), desc=desc, unit="t", delay=1.5,
+                        file=sys.stderr, leave=False,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| t = {n:.4g} / {total:.4g} "
+                                   "[{elapsed}]")
 
     def __call__(self, t: float) -> None:
         # update() (not refresh()) so that tqdm's delay keeps short runs silent.
-        self.bar.update(max(0.0, min(t, self.bar.total) - self.bar.n))
+        self.bar.update(max(0.0, min(t, self.LARGEST, self.bar.total) - self.bar.n))
 
     def close(self) -> None:
         self.bar.close()

@@ -146,6 +146,10 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
                         "--property")
     if scheduler is not None:
         scheduler = check_address(scheduler)
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 0):
+        raise SpecError(f"--workers must be >= 0 (0 runs in this process), got {workers!r}",
+                        "--workers")
     budget = _budget(wall_time, max_steps, connect_timeout)
     problem = _load(spec)
     mode = "integrate" if integrate else "property"
