@@ -450,8 +450,10 @@ def exponent(expr: str, variables: str | None, at: str | None, method: str, seed
         if at is not None or variables is not None:
             raise SpecError("--at-end takes a SPEC file, not --vars/--at", "--at-end")
         from kltools.analysis.at_end import exponent_at_end
+        from kltools.budget import budget
 
-        data = exponent_at_end(_load(expr), t_end=t_end, dps=dps)
+        with budget(DEFAULT_WALL_TIME["integrate"], DEFAULT_MAX_STEPS):  # the flow ends, too
+            data = exponent_at_end(_load(expr), t_end=t_end, dps=dps)
         if as_json:
             click.echo(json.dumps(data, indent=2))
         else:
