@@ -192,3 +192,24 @@ def test_a_run_that_stops_on_an_intersection_of_kinks_counts_as_simultaneous(
     sim = res.summary["simultaneous"]
     assert sim["runs_with_simultaneous"] == 3 and sim["upper95"] == 1.0
     assert res.summary["n_errors"] == 3 and res.summary["outcomes"]["error"]["count"] == 3
+
+
+STIFF_SPEC = '[objective]\nexpr = "x**2 + y**4"\nvars = ["x", "y"]\n[init]\nseed = 1\n'
+
+
+def test_a_run_that_spends_its_budget_is_recorded_with_that_outcome(tmp_path: Path) -> None:
+    spec, out = tmp_path / "stiff.toml", tmp_path / "r.jsonl"
+    spec.write_text(STIFF_SPEC)
+    # t = 1e8 of a stiff flow needs far more than 30 steps: every run stops on its step budget.
+    r = run_cli("sweep", str(spec), "--n", "3", "--integrate", "--t-end", "1e8", "--workers",
+                "0", "--max-steps", "30", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    assert "outcomes    max_steps 3/3" in r.stdout
+    assert "budget      600 s wall clock per run, 30 steps per integration" in r.stdout
+    header, lines = load_results(out)
+    assert header["budget"] == {"wall_time": 600.0, "max_steps": 30}
+    assert all(ln["outcome"] == "max_steps" and ln["figures"]["steps"] <= 30 for ln in lines)
+    # The budget is not part of the sweep's identity: a larger one extends the same file.
+    more = sweep(spec, 4, out=out, integrate=True, t_end="1e8", workers=0, max_steps=40)
+    assert (more.ran, more.skipped) == (1, 3) and more.summary["budget"]["max_steps"] == 40
+    assert load_results(out)[1][3]["figures"]["steps"] > 30
