@@ -1,11 +1,11 @@
 """The ``kltools`` command.
 
 Exit codes: 0 holds / success, 1 refuted, 2 usage or spec error (one line on stderr), 3
-inconclusive, 4 internal error (a bug in kltools), 130 interrupted (Ctrl-C). JSON goes to stdout
-only; logs and progress go to stderr. Set ``KLTOOLS_DEBUG=1`` to see the traceback of an internal
-error. Option values are checked when the command line is read (:mod:`kltools.cli_params`);
-``integrate``, ``check`` and ``sweep`` run inside a wall-clock and step budget
-(:mod:`kltools.budget`), shown in their output.
+inconclusive, 4 internal error (a bug in kltools), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM). JSON goes to stdout only; logs and progress go to stderr. Set ``KLTOOLS_DEBUG=1`` to
+see the traceback of an internal error. Option values are checked when the command line is read
+(:mod:`kltools.cli_params`); ``integrate``, ``check`` and ``sweep`` run inside a wall-clock and
+step budget (:mod:`kltools.budget`), shown in their output.
 """
 
 from __future__ import annotations
