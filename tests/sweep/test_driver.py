@@ -176,6 +176,23 @@ def test_cli_json_summary_and_plot(tmp_path: Path, blowup_spec: Path) -> None:
     assert math.isfinite(float(Fraction(line["init"][0])))
 
 
+def test_the_plot_of_a_resumed_sweep_is_not_overwritten_without_force(
+        tmp_path: Path, blowup_spec: Path) -> None:
+    out, png = tmp_path / "r.jsonl", tmp_path / "h.png"
+    args = ["sweep", str(blowup_spec), "--n", "2", "--integrate", "--workers", "0", "--out",
+            str(out), "--plot", str(png)]
+    assert run_cli(*args).exit_code == 0
+    first, results = png.read_bytes(), out.read_text()
+    r = run_cli(*args)
+    assert r.exit_code == 2 and r.stderr.splitlines() == [
+        f"kltools: error: --plot: {png} exists; pass --force to overwrite it, or choose "
+        "another name"]
+    assert png.read_bytes() == first and out.read_text() == results  # refused before any work
+    r = run_cli(*args, "--force")
+    assert r.exit_code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.png", "quartic.toml", "r.jsonl"]
+
+
 def test_a_run_that_stops_on_an_intersection_of_kinks_counts_as_simultaneous(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import kltools.integrate.flow as flow
