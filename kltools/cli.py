@@ -1,11 +1,11 @@
 """The ``kltools`` command.
 
 Exit codes: 0 holds / success, 1 refuted, 2 usage or spec error (one line on stderr), 3
-inconclusive, 4 internal error (a bug in kltools), 130 interrupted (Ctrl-C). JSON goes to stdout
-only; logs and progress go to stderr. Set ``KLTOOLS_DEBUG=1`` to see the traceback of an internal
-error. Option values are checked when the command line is read (:mod:`kltools.cli_params`);
-``integrate``, ``check`` and ``sweep`` run inside a wall-clock and step budget
-(:mod:`kltools.budget`), shown in their output.
+inconclusive, 4 internal error (a bug in kltools), 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM). JSON goes to stdout only; logs and progress go to stderr. Set ``KLTOOLS_DEBUG=1`` to
+see the traceback of an internal error. Option values are checked when the command line is read
+(:mod:`kltools.cli_params`); ``integrate``, ``check`` and ``sweep`` run inside a wall-clock and
+step budget (:mod:`kltools.budget`), shown in their output.
 """
 
 from __future__ import annotations
@@ -467,8 +467,10 @@ def exponent(expr: str, variables: str | None, at: str | None, method: str, seed
         if at is not None or variables is not None:
             raise SpecError("--at-end takes a SPEC file, not --vars/--at", "--at-end")
         from kltools.analysis.at_end import exponent_at_end
+        from kltools.budget import budget
 
-        data = exponent_at_end(_load(expr), t_end=t_end, dps=dps)
+        with budget(DEFAULT_WALL_TIME["integrate"], DEFAULT_MAX_STEPS):  # the flow ends, too
+            data = exponent_at_end(_load(expr), t_end=t_end, dps=dps)
         if as_json:
             click.echo(json.dumps(data, indent=2))
         else:

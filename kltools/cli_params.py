@@ -1,9 +1,9 @@
 """Command-line values, checked when the command line is read: before any spec is loaded,
 anything derived or integrated, or any file written.
 
-Every mistake becomes one line and exit code 2 (:class:`OneLineGroup`); Ctrl-C exits 130, as
-shells expect. The limits below keep a command's memory and time bounded whatever is typed;
-each says how to raise it.
+Every mistake becomes one line and exit code 2 (:class:`OneLineGroup`); Ctrl-C exits 130 and
+SIGTERM 143, as shells expect. The limits below keep a command's memory and time bounded
+whatever is typed; each says how to raise it.
 
 =================================  ===========  ==========================================
 limit                              default      raise with
@@ -13,6 +13,9 @@ decimal exponent of a number       ±1000        (fixed)
 ``check --examples``               100 000      ``KLTOOLS_MAX_EXAMPLES``
 ``sweep --n``                      10 000 000   ``KLTOOLS_MAX_RUNS``
 ``sweep --workers``                4 × CPUs     (fixed: more processes than cores only wait)
+``--wall-time`` (seconds)          1 .. 3.2e8   (the option; defaults in DEFAULT_WALL_TIME)
+``--max-steps``                    1 .. 10⁹     (the option; default 200 000)
+``sweep --connect-timeout``        1 .. 3600    (the option; default 10)
 =================================  ===========  ==========================================
 """
 

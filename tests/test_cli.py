@@ -384,3 +384,20 @@ def _wait_for_progress(proc: subprocess.Popen[str]) -> None:
                                                                  4096).decode():
             return
     raise AssertionError("the run never started integrating")
+
+
+def test_exponent_at_end_runs_its_flow_within_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import kltools.analysis.at_end
+    from kltools.budget import current
+
+    seen: list[object] = []
+
+    def at_end(problem: object, **_k: object) -> dict[str, object]:
+        seen.append(current())
+        return {"exponent": "1/2"}
+
+    monkeypatch.setattr(kltools.analysis.at_end, "exponent_at_end", at_end)
+    r = run("exponent", BLOWUP, "--at-end", "--t-end", "10", "--json")
+    assert r.exit_code == 0, r.output
+    b = seen[0]
+    assert b is not None and (b.wall_time, b.max_steps) == (600.0, 200_000)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -130,66 +131,25 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     NotApplicableError
         ``prop`` does not apply to the spec (raised before any run).
     """
-    from kltools.checks.properties import get_property
-
     started = time.monotonic()
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise SpecError(f"--n must be a positive integer, got {n!r}", "--n")
-    if (prop is None) == (not integrate):
-        raise SpecError("give exactly one of --property NAME and --integrate", "--property")
-    if prop is not None:
-        get_property(prop)  # SpecError listing the known properties
-    if scheduler is not None:
-        scheduler = check_address(scheduler)
+    scheduler = _check_arguments(n, prop, integrate, scheduler, workers)
     budget = _budget(wall_time, max_steps, connect_timeout)
     problem = _load(spec)
-    mode = "integrate" if integrate else "property"
     opts, scale = _options(problem, prop, t_end, dps, seed, exponent, eta)
-    run_opts = {k: v for k, v in opts.items() if k not in ("seed", "scale")}
-    if prop is not None:
-        kinks = _preflight(problem, prop, run_opts)
-    else:
-        from kltools.symbolic.derivation import derive
-
-        kinks = len(derive(problem).switches)  # also reports a bad model before any run
-    header = make_header(problem.source, problem.name, mode, prop, opts,
-                         {"parameters": list(problem.parameters), "kink_surfaces": kinks,
-                          "budget": budget})
-    spec_json = canonical_json(problem.source)
+    header, template = _prepare(problem, prop, opts, scale, budget)
     out_path = Path(out)
     existed = out_path.exists() and out_path.stat().st_size > 0
     rf = ResultFile.open(out_path, header)
-    ran = 0
-    where = "nothing to run"
     try:
-        skipped = sum(1 for i in rf.done if i < n)
-        todo = n - skipped  # a count: the indices are generated as they are submitted
-        if log is not None and skipped:
-            log(f"resuming {out_path}: {skipped} of {n} initialisations done, {todo} to run")
-        if progress is not None:
-            progress(skipped, n)
-        tasks = (Task(spec_json, problem.name, mode, prop, run_opts, scale, seed, i,
-                      wall_time, max_steps) for i in range(n) if i not in rf.done)
-
-        def record(line: dict[str, Any]) -> None:
-            nonlocal ran
-            rf.append(line)
-            ran += 1
-            if progress is not None:
-                progress(skipped + ran, n)
-
-        if todo:
-            try:
-                with open_executor(workers, scheduler, connect_timeout) as (executor, window,
-                                                                           where):
-                    if log is not None:
-                        log(f"running {todo} initialisations on {where}")
-                    drive(executor, run_task, tasks, window, record)
-            except SpecError:
-                if not existed and not ran:
-                    rf.close()
-                    out_path.unlink(missing_ok=True)  # only the header this call wrote
-                raise
+        before = len(rf.done)
+        try:
+            ran, skipped, where = _run_missing(rf, n, template, workers, scheduler,
+                                               connect_timeout, progress, log)
+        except SpecError:
+            if not existed and len(rf.done) == before:
+                rf.close()
+                out_path.unlink(missing_ok=True)  # only the header this call wrote
+            raise
         lines = sorted((ln for i, ln in rf.done.items() if i < n), key=lambda r: r["index"])
         header = rf.header
     finally:
@@ -197,6 +157,75 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     summary = {**summarize(header, lines, n), "budget": budget}
     return SweepResult(out_path, header, lines, summary, ran, skipped,
                        time.monotonic() - started, where)
+
+
+def _check_arguments(n: object, prop: str | None, integrate: bool, scheduler: str | None,
+                     workers: object) -> str | None:
+    """Refuse bad arguments before anything is loaded; return the scheduler's address."""
+    from kltools.checks.properties import get_property
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise SpecError(f"--n must be a positive integer, got {n!r}", "--n")
+    if (prop is None) == (not integrate):
+        raise SpecError("give exactly one of --property NAME and --integrate", "--property")
+    if prop is not None:
+        get_property(prop)  # SpecError listing the known properties
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
+                                or workers < 0):
+        raise SpecError(f"--workers must be >= 0 (0 runs in this process), got {workers!r}",
+                        "--workers")
+    return check_address(scheduler) if scheduler is not None else None
+
+
+def _prepare(problem: Problem, prop: str | None, opts: dict[str, Any], scale: str,
+             budget: dict[str, Any]) -> tuple[dict[str, Any], Task]:
+    """The results file's header and the task of run 0 (the others differ in the index only),
+    after checking that the property applies or the model derives."""
+    run_opts = {k: v for k, v in opts.items() if k not in ("seed", "scale")}
+    if prop is not None:
+        kinks = _preflight(problem, prop, run_opts)
+    else:
+        from kltools.symbolic.derivation import derive
+
+        kinks = len(derive(problem).switches)  # also reports a bad model before any run
+    mode = "property" if prop is not None else "integrate"
+    header = make_header(problem.source, problem.name, mode, prop, opts,
+                         {"parameters": list(problem.parameters), "kink_surfaces": kinks,
+                          "budget": budget})
+    template = Task(canonical_json(problem.source), problem.name, mode, prop, run_opts, scale,
+                    opts["seed"], 0, budget["wall_time"], budget["max_steps"])
+    return header, template
+
+
+def _run_missing(rf: ResultFile, n: int, template: Task, workers: int | None,
+                 scheduler: str | None, connect_timeout: float,
+                 progress: Callable[[int, int], None] | None,
+                 log: Callable[[str], None] | None) -> tuple[int, int, str]:
+    """Run the indices below ``n`` that ``rf`` lacks (``template`` with each index), appending
+    each result as it finishes; return (runs done now, runs found done, where they ran)."""
+    skipped = sum(1 for i in rf.done if i < n)
+    todo = n - skipped  # a count: the indices are generated as they are submitted
+    if log is not None and skipped:
+        log(f"resuming {rf.path}: {skipped} of {n} initialisations done, {todo} to run")
+    if progress is not None:
+        progress(skipped, n)
+    if not todo:
+        return 0, skipped, "nothing to run"
+    ran = 0
+
+    def record(line: dict[str, Any]) -> None:
+        nonlocal ran
+        rf.append(line)
+        ran += 1
+        if progress is not None:
+            progress(skipped + ran, n)
+
+    tasks = (replace(template, index=i) for i in range(n) if i not in rf.done)
+    with open_executor(workers, scheduler, connect_timeout) as (executor, window, where):
+        if log is not None:
+            log(f"running {todo} initialisations on {where}")
+        drive(executor, run_task, tasks, window, record)
+    return ran, skipped, where
 
 
 def _budget(wall_time: object, max_steps: object, connect_timeout: object) -> dict[str, Any]:
