@@ -239,12 +239,21 @@ def trajectory_latex(traj: Any) -> str:
 
 # -- derivations -----------------------------------------------------------------------------
 _MAX_OPS = 400  # larger expressions are summarised, not printed
+_MAX_BLOCKS = 400  # past this many CSE blocks the full expressions are not even expanded
 
 
 def derivation_latex(d: Any, max_rows: int = 12) -> str:
     """L, each ∂L/∂θ_i and each kink surface as LaTeX equations (switches χ as symbols);
-    expressions beyond a few hundred operations are summarised by their size."""
+    expressions beyond a few hundred operations are summarised by their size, and a derivation
+    of more than a few hundred CSE blocks by its counts (expanding it would take long)."""
     import sympy as sp
+
+    if len(d.blocks) > _MAX_BLOCKS:
+        return latex_equations([], caption=[
+            f"{plural(len(d.parameters), 'parameter')}, "
+            f"{plural(len(d.switches), 'kink switch', 'kink switches')}, "
+            f"{plural(len(d.blocks), 'CSE block')}: too large to print as full expressions; "
+            "kltools derive SPEC --format latex writes the CSE form"])
 
     def tex(e: Any) -> str:
         n = sp.count_ops(e)

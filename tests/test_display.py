@@ -86,6 +86,17 @@ def test_a_derivation_of_a_relu_net_shows_switches_and_says_what_is_left_out() -
     assert "(14 more rows not shown)" in out  # 7 gradients + 7 surfaces
 
 
+def test_a_large_derivation_is_summarised_without_expanding_it() -> None:
+    d = derive(load_problem('[network]\nlayers = [3, 10, 10, 1]\nactivation = "tanh"\n'
+                            '[data]\nx = [["1", "2", "3"], ["-1", "0", "1"], ["2", "2", "1"], '
+                            '["0", "1", "0"], ["1", "1", "1"], ["2", "0", "1"]]\n'
+                            'y = ["1", "0", "2", "1", "0", "1"]\n'))
+    assert len(d.blocks) > 400
+    out = d._repr_latex_()
+    assert "140 parameters, 0 kink switches" in out and "too large to print" in out
+    assert "loss_expr" not in d.__dict__  # the cached full expression was never built
+
+
 def test_a_trajectory_shows_outcome_time_loss_digits_events_and_a_plot() -> None:
     # x' = −2(x − 1), x(0) = 2: L(t) = e^{−4t}, so L(1) = e^{−4} = 0.0183156388887341802937...
     traj = integrate(QUADRATIC, t_end=1, dps=30, verify=True)
