@@ -8,6 +8,7 @@ test runs in milliseconds. The limits can be raised by environment variable, by
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,13 @@ def test_the_cli_option_sets_a_limit_for_one_run(tmp_path: Path) -> None:
     assert runner.invoke(main, ["derive", str(path)]).exit_code == 0  # the next run: default
     bad = runner.invoke(main, ["--limit", "width", "derive", str(path)])
     assert bad.exit_code == 2 and "NAME=VALUE" in bad.output
+
+
+def test_every_limit_is_documented_with_its_default() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text("utf-8")
+    rows = {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^\| `(\w+)` \| (\d+) \|", page, re.MULTILINE)}
+    assert rows == {name: lim.default for name, lim in limits.LIMITS.items()}
+    doc = limits.__doc__ or ""
+    for name, lim in limits.LIMITS.items():
+        assert re.search(rf"``{name}``\s+{lim.default}\s", doc), name
