@@ -262,6 +262,15 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
                    bias=f"b_{name}" if b else None, scale=sp.Integer(1))
         g.graph["in_order"][name] = []
         order.append(name)
+    _add_edges(g, edges)
+    _mark_outputs(g, outputs, node_path)
+    g.graph["node_order"] = order
+    return _finish(g, list(inputs), list(outputs), "graph",
+                   description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
+
+
+def _add_edges(g: nx.DiGraph, edges: Sequence[Sequence[str]]) -> None:
+    """Add ``[source, target]`` edges, each a weight, refusing cycles (feed-forward only)."""
     for i, e in enumerate(edges):
         path = f"network.edges[{i}]"
         if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
@@ -280,6 +289,10 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
                             "kltools handles feed-forward graphs (DAGs) only", path)
         g.add_edge(u, v, param=f"w_{v}_{u}")
         g.graph["in_order"][v].append(u)
+
+
+def _mark_outputs(g: nx.DiGraph, outputs: Sequence[str], node_path: dict[str, str]) -> None:
+    """Mark the output nodes; refuse constant nodes and nodes that feed nothing."""
     if not outputs:
         raise SpecError("a graph network needs at least one output", "network.outputs")
     for i, o in enumerate(outputs):
@@ -298,9 +311,6 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
         if role == "unit" and g.out_degree(v) == 0:
             raise SpecError(f"node {v!r} feeds nothing (dangling); add an edge out of it or "
                             "list it in network.outputs", path)
-    g.graph["node_order"] = order
-    return _finish(g, list(inputs), list(outputs), "graph",
-                   description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
 
 
 def mean_field(n_inputs: int, particles: int, activation: Activation | str = "tanh", *,

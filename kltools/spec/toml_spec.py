@@ -96,6 +96,18 @@ def _init(d: Mapping[str, Any]) -> Init | None:
     return Init(seed=seed, scale=scale)
 
 
+def _objective(d: Mapping[str, Any]) -> Objective:
+    t = _table(d, "objective")
+    _check_keys(t, {"expr", "vars"}, "objective")
+    if "expr" not in t:
+        raise SpecError("missing expr (the objective as a string, e.g. "
+                        "'(a*b - 3)**2/2')", "objective.expr")
+    if "vars" not in t:
+        raise SpecError("missing vars (the list of variable names, in order)",
+                        "objective.vars")
+    return Objective.parse(t["expr"], t["vars"])
+
+
 def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
     """Build and validate a :class:`Problem` from a parsed TOML document."""
     if not isinstance(d, Mapping):
@@ -113,15 +125,7 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
             if other in d:
                 raise SpecError(f"an [objective] spec has no [{other}] table; remove it (a "
                                 "spec is either a network or a raw objective)", other)
-        t = _table(d, "objective")
-        _check_keys(t, {"expr", "vars"}, "objective")
-        if "expr" not in t:
-            raise SpecError("missing expr (the objective as a string, e.g. "
-                            "'(a*b - 3)**2/2')", "objective.expr")
-        if "vars" not in t:
-            raise SpecError("missing vars (the list of variable names, in order)",
-                            "objective.vars")
-        obj = Objective.parse(t["expr"], t["vars"])
+        obj = _objective(d)
         p = Problem(tuple(str(v) for v in obj.variables), objective=obj, init=init, name=name,
                     source=dict(d))
     else:
