@@ -16,6 +16,7 @@ name               default    what it bounds
                               mean-field particles, the entries of one sample)
 ``layers``         100        layers of a network (entries of ``network.layers``, the depth of
                               a diagonal network, nodes on a path of a graph network)
+``pieces``         100        pieces of one piecewise activation
 ``parameters``     20000      trainable parameters (also nodes and edges of a graph network)
 ``samples``        10000      samples in ``[data]``
 ``work``           200000     samples × (weights + units): the size of the derivation's forward
@@ -67,6 +68,7 @@ LIMITS: Mapping[str, Limit] = {lim.name: lim for lim in (
     Limit("spec_bytes", 16_000_000, "bytes in a spec file"),
     Limit("width", 4096, "units in one layer"),
     Limit("layers", 100, "layers"),
+    Limit("pieces", 100, "pieces in one activation"),
     Limit("parameters", 20_000, "parameters"),
     Limit("samples", 10_000, "samples"),
     Limit("work", 200_000, "samples × (weights + units)"),

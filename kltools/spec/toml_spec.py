@@ -156,6 +156,8 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
             act = net_t.get("activation", "relu")
             acts: Any
             if isinstance(act, list):
+                limits.check("layers", len(act), "network.activation",
+                             f"{len(act)} activations")
                 acts = [activation_from_spec(a, f"network.activation[{i}]")
                         for i, a in enumerate(act)]
             else:

@@ -150,3 +150,13 @@ def test_every_limit_is_documented_with_its_default() -> None:
     doc = limits.__doc__ or ""
     for name, lim in limits.LIMITS.items():
         assert re.search(rf"``{name}``\s+{lim.default}\s", doc), name
+
+
+def test_too_many_activation_pieces_or_activations_are_refused() -> None:
+    pieces = ", ".join(['"z"'] * 101)
+    bps = ", ".join(f'"{i}"' for i in range(100))
+    spec = mlp("[1, 2, 1]", width=1,
+               extra=f"activation = {{ pieces = [{pieces}], breakpoints = [{bps}] }}")
+    refused(spec, "pieces", "network.activation.pieces")
+    acts = ", ".join(['"relu"'] * 1000)
+    refused(mlp("[2, 3, 1]", extra=f"activation = [{acts}]"), "layers", "network.activation")
