@@ -66,10 +66,12 @@ def _top_level_signs(text: str) -> list[tuple[int, int]]:
 
 
 def _quiet_parse(text: str) -> ast.Expression:
-    # Python warns (on stderr) about things like "1if x else 2"; the caller refuses what is
-    # not allowed with its own one-line message, so the warning would only be noise.
+    # Python warns (on stderr) about things like "1if x else 2" or "\(" in a string; the
+    # caller refuses what is not allowed with its own one-line message, so a warning would
+    # only be noise.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
         return ast.parse(text, mode="eval")
 
 
