@@ -113,33 +113,38 @@ def safe_expressions(draw: Any, names: list[str], depth: int = 3) -> str:
 
 
 @st.composite
-def hostile_expressions(draw: Any, names: list[str]) -> str:
-    """An expression with a payload, a break-out or an exhaustion attempt somewhere in it."""
+def hostile_expressions(draw: Any, names: list[str]) -> tuple[str, bool]:
+    """An expression with a payload, a break-out or an exhaustion attempt somewhere in it, and
+    whether it must be refused: a code payload or an exhaustion attempt kept whole (alone, as a
+    term, as an argument) always must; glued to other text it may become something else, and
+    a break-out may be a mere comment, which is inert."""
     base = draw(safe_expressions(names, 2))
     evil = draw(st.sampled_from(PAYLOADS + BREAKOUTS + HUGE))
     how = draw(st.sampled_from(["alone", "plus", "arg", "prefix", "suffix"]))
+    whole = how in ("alone", "plus", "arg") and evil not in BREAKOUTS
     if how == "alone":
-        return evil
+        return evil, whole
     if how == "plus":
-        return f"{base} + {evil}"
+        return f"{base} + {evil}", whole
     if how == "arg":
-        return f"{draw(st.sampled_from(SAFE_FUNCS))}({evil})"
+        return f"{draw(st.sampled_from(SAFE_FUNCS))}({evil})", whole
     if how == "prefix":
-        return evil + base
-    return base + evil
+        return evil + base, whole
+    return base + evil, whole
 
 
 @st.composite
-def hostile_objective_specs(draw: Any) -> dict[str, Any]:
-    """A TOML document (as a dict) of an objective with hostile names and expression."""
+def hostile_objective_specs(draw: Any) -> tuple[dict[str, Any], bool]:
+    """A TOML document (as a dict) of an objective with hostile names and expression, and
+    whether kltools must refuse it (see :func:`hostile_expressions`)."""
     names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
     # Mostly hostile; one in four valid, so that generated modules are imported too.
-    expr = draw(hostile_expressions(names) if draw(st.integers(0, 3)) else
-                safe_expressions(names))
+    expr, must_refuse = (draw(hostile_expressions(names)) if draw(st.integers(0, 3)) else
+                         (draw(safe_expressions(names)), False))
     doc: dict[str, Any] = {"objective": {"expr": expr, "vars": names}}
     if draw(st.booleans()):
         doc["name"] = draw(st.sampled_from(BREAKOUTS + PAYLOADS))
-    return doc
+    return doc, must_refuse
 
 
 class BudgetExceededError(Exception):

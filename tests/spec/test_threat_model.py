@@ -95,12 +95,14 @@ def test_hostile_specs_never_run_code_nor_touch_files(tmp_path: Path) -> None:
     mark = markers / "code-ran"
     modules: list[Path] = []
     refused: list[str] = []
+    strict: list[int] = []  # cases that must be refused (a code payload or a huge value)
     runner = CliRunner()
 
     @settings(max_examples=N_CASES, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(hostile_objective_specs())
-    def case(doc: dict) -> None:
+    def case(hostile: tuple[dict, bool]) -> None:
+        doc, must_refuse = hostile
         i = len(modules) + len(refused)
         path = specs / f"case{i}.toml"
         path.write_text(tomli_w.dumps(with_mark(doc, str(mark))), encoding="utf-8")
@@ -109,6 +111,9 @@ def test_hostile_specs_never_run_code_nor_touch_files(tmp_path: Path) -> None:
         with cpu_budget(CASE_BUDGET), contextlib.chdir(where):
             result = runner.invoke(main, ["derive", str(path), "--format", "python"])
         assert not os.listdir(where)  # line 2: derive wrote nothing
+        if must_refuse:
+            assert result.exit_code == 2, (doc, result.output)
+            strict.append(i)
         if result.exit_code == 0:
             module = modules_dir / f"m{i}.py"
             module.write_text(result.stdout, encoding="utf-8")
@@ -120,6 +125,7 @@ def test_hostile_specs_never_run_code_nor_touch_files(tmp_path: Path) -> None:
     case()
     assert len(modules) + len(refused) >= 200
     assert len(modules) >= 20 and len(refused) >= 100  # both outcomes exercised
+    assert len(strict) >= 80
     assert not mark.exists()  # line 1, while reading and deriving
     before = snapshot(tmp_path)
     run = run_budgeted(["-c", _IMPORT_ALL, *map(str, modules)], cwd, home)
