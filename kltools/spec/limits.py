@@ -47,7 +47,8 @@ from types import MappingProxyType
 
 from kltools.errors import SpecError
 
-__all__ = ["LIMITS", "Limit", "check", "get", "over", "override", "parse_assignment"]
+__all__ = ["LIMITS", "Limit", "check", "exported", "get", "over", "override",
+           "parse_assignment"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,24 @@ def override(**values: int) -> Iterator[None]:
         yield
     finally:
         _OVERRIDES.reset(token)
+
+
+@contextlib.contextmanager
+def exported(**values: int) -> Iterator[None]:
+    """:func:`override`, and the same values in ``KLTOOLS_MAX_<NAME>`` for the block, so that
+    worker processes started inside it (``kltools sweep --workers``) apply them too; the
+    environment is restored on exit. This is what ``kltools --limit`` uses."""
+    with override(**values):
+        saved = {LIMITS[k].env: os.environ.get(LIMITS[k].env) for k in values}
+        os.environ.update({LIMITS[k].env: str(v) for k, v in values.items()})
+        try:
+            yield
+        finally:
+            for env, old in saved.items():
+                if old is None:
+                    os.environ.pop(env, None)
+                else:
+                    os.environ[env] = old
 
 
 def parse_assignment(text: str) -> tuple[str, int]:

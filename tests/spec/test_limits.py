@@ -160,3 +160,23 @@ def test_too_many_activation_pieces_or_activations_are_refused() -> None:
     refused(spec, "pieces", "network.activation.pieces")
     acts = ", ".join(['"relu"'] * 1000)
     refused(mlp("[2, 3, 1]", extra=f"activation = [{acts}]"), "layers", "network.activation")
+
+
+def test_exported_limits_reach_child_processes_and_are_restored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("KLTOOLS_MAX_SAMPLES", "123")
+    monkeypatch.delenv("KLTOOLS_MAX_WIDTH", raising=False)
+    code = ("from kltools.spec import limits; "
+            "print(limits.get('width'), limits.get('samples'))")
+    env_path = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with limits.exported(width=7, samples=9):
+        assert limits.get("width") == 7
+        child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               env={**os.environ, **env_path}, timeout=120)
+        assert child.stdout.split() == ["7", "9"], child.stderr
+    assert os.environ["KLTOOLS_MAX_SAMPLES"] == "123" and "KLTOOLS_MAX_WIDTH" not in os.environ
+    assert limits.get("width") == limits.LIMITS["width"].default
