@@ -283,12 +283,29 @@ def _add_edges(g: nx.DiGraph, edges: Sequence[Sequence[str]]) -> None:
             raise SpecError(f"edge into input {v!r}; inputs have no incoming edges", path)
         if g.has_edge(u, v):
             raise SpecError(f"edge {u} -> {v} is listed twice", path)
-        if u == v or nx.has_path(g, v, u):
-            cycle = [v] if u == v else nx.shortest_path(g, v, u)
-            raise SpecError(f"edge {u} -> {v} closes the cycle {' -> '.join([*cycle, v])}; "
-                            "kltools handles feed-forward graphs (DAGs) only", path)
+        if u == v:
+            _cycle(g, u, v, path)
         g.add_edge(u, v, param=f"w_{v}_{u}")
         g.graph["in_order"][v].append(u)
+    if not nx.is_directed_acyclic_graph(g):
+        # One linear check for the whole graph (a check per edge is quadratic); on failure,
+        # the first edge that closes a cycle, by bisection over prefixes of the edge list.
+        lo, hi = 0, len(edges) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if nx.is_directed_acyclic_graph(nx.DiGraph([tuple(e) for e in edges[:mid + 1]])):
+                lo = mid + 1
+            else:
+                hi = mid
+        u, v = edges[lo]
+        _cycle(nx.DiGraph([tuple(e) for e in edges[:lo]]), u, v, f"network.edges[{lo}]")
+
+
+def _cycle(g: nx.DiGraph, u: str, v: str, path: str) -> None:
+    """Refuse the edge u -> v, which closes a cycle with the edges of ``g``."""
+    cycle = [v] if u == v else nx.shortest_path(g, v, u)
+    raise SpecError(f"edge {u} -> {v} closes the cycle {' -> '.join([*cycle, v])}; "
+                    "kltools handles feed-forward graphs (DAGs) only", path)
 
 
 def _mark_outputs(g: nx.DiGraph, outputs: Sequence[str], node_path: dict[str, str]) -> None:

@@ -180,3 +180,19 @@ def test_exported_limits_reach_child_processes_and_are_restored(
         assert child.stdout.split() == ["7", "9"], child.stderr
     assert os.environ["KLTOOLS_MAX_SAMPLES"] == "123" and "KLTOOLS_MAX_WIDTH" not in os.environ
     assert limits.get("width") == limits.LIMITS["width"].default
+
+
+def test_the_first_edge_closing_a_cycle_is_reported() -> None:
+    from kltools.spec import graph_network
+
+    n = 400  # a chain listed backwards: the acyclicity check is one pass, not one per edge
+    nodes = [{"name": f"h{i}"} for i in range(n)]
+    edges = [[f"h{i}", f"h{i + 1}"] for i in reversed(range(n - 1))] + [["x", "h0"]]
+    assert len(graph_network(nodes, edges, inputs=["x"], outputs=[f"h{n - 1}"]).parameters) == n
+    bad = [*edges[:10], ["h390", "h385"], *edges[10:], ["h5", "h2"]]
+    # edges[k] is h(398-k) -> h(399-k) for k < 10; the inserted h390 -> h385 is edges[10]; the
+    # cycle h385 -> ... -> h390 -> h385 is closed by h385 -> h386, listed at index 14.
+    with pytest.raises(SpecError, match="h385 -> h386 closes the cycle h386 -> h387 -> h388 "
+                                        "-> h389 -> h390 -> h385 -> h386") as err:
+        graph_network(nodes, bad, inputs=["x"], outputs=[f"h{n - 1}"])
+    assert err.value.path == "network.edges[14]"
