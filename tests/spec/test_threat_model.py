@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -106,8 +107,7 @@ def test_hostile_specs_never_run_code_nor_touch_files(tmp_path: Path) -> None:
         i = len(modules) + len(refused)
         path = specs / f"case{i}.toml"
         path.write_text(tomli_w.dumps(with_mark(doc, str(mark))), encoding="utf-8")
-        where = cwd / f"case{i}"
-        where.mkdir()
+        where = Path(tempfile.mkdtemp(dir=cwd))  # fresh even when Hypothesis replays a case
         with cpu_budget(CASE_BUDGET), contextlib.chdir(where):
             result = runner.invoke(main, ["derive", str(path), "--format", "python"])
         assert not os.listdir(where)  # line 2: derive wrote nothing
