@@ -79,7 +79,7 @@ def main(ctx: click.Context, limit_values: tuple[str, ...]) -> None:
         from kltools.spec import limits
 
         values = dict(limits.parse_assignment(v) for v in limit_values)
-        ctx.with_resource(limits.override(**values))
+        ctx.with_resource(limits.exported(**values))  # worker processes inherit them
 
 
 def _load(spec: str) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import io
 import tokenize
+import warnings
 
 __all__ = ["Source", "parse_tree"]
 
@@ -64,6 +65,16 @@ def _top_level_signs(text: str) -> list[tuple[int, int]]:
     return cuts
 
 
+def _quiet_parse(text: str) -> ast.Expression:
+    # Python warns (on stderr) about things like "1if x else 2" or "\(" in a string; the
+    # caller refuses what is not allowed with its own one-line message, so a warning would
+    # only be noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return ast.parse(text, mode="eval")
+
+
 def _shift(tree: ast.AST, line: int, col_bytes: int) -> None:
     """Move a tree parsed from a piece starting at (``line``, ``col_bytes``) to that place."""
     for node in ast.walk(tree):
@@ -98,7 +109,7 @@ def _parse_sum(text: str) -> ast.Expression | None:
     index = [offsets[r - 1] + c for r, c in starts] + [len(text)]
     terms: list[ast.expr] = []
     for (row, col), a, b in zip(starts, index, index[1:], strict=False):
-        tree = ast.parse(text[a:b], mode="eval")  # a term: may raise SyntaxError itself
+        tree = _quiet_parse(text[a:b])  # a term: may raise SyntaxError itself
         _shift(tree, row, len(lines[row - 1][:col].encode("utf-8")))
         terms.append(tree.body)
     return ast.Expression(body=_balanced_sum(terms))
@@ -111,7 +122,7 @@ def parse_tree(text: str) -> ast.Expression:
     a single term is too deeply nested for Python's parser.
     """
     try:
-        return ast.parse(text, mode="eval")
+        return _quiet_parse(text)
     except RecursionError:
         tree = _parse_sum(text)
         if tree is None:

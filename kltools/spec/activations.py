@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from kltools.errors import SpecError
+from kltools.spec import limits
 from kltools.spec.expr import parse_expression, parse_number
 from kltools.spec.functions import sigmoid, softplus
 
@@ -232,6 +233,9 @@ def activation_from_spec(value: object, path: str = "activation") -> Activation:
                             f"{path}.pieces")
         if not isinstance(bps, list):
             raise SpecError("'breakpoints' must be a list of numbers", f"{path}.breakpoints")
+        limits.check("pieces", len(pieces), f"{path}.pieces", f"{len(pieces)} pieces")
+        limits.check("pieces", len(bps) + 1, f"{path}.breakpoints",
+                     f"{len(bps)} breakpoints")
         polys = []
         for i, p in enumerate(pieces):
             where = f"{path}.pieces[{i}]"

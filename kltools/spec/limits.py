@@ -16,6 +16,7 @@ name               default    what it bounds
                               mean-field particles, the entries of one sample)
 ``layers``         100        layers of a network (entries of ``network.layers``, the depth of
                               a diagonal network, nodes on a path of a graph network)
+``pieces``         100        pieces of one piecewise activation
 ``parameters``     20000      trainable parameters (also nodes and edges of a graph network)
 ``samples``        10000      samples in ``[data]``
 ``work``           200000     samples × (weights + units): the size of the derivation's forward
@@ -46,7 +47,8 @@ from types import MappingProxyType
 
 from kltools.errors import SpecError
 
-__all__ = ["LIMITS", "Limit", "check", "get", "over", "override", "parse_assignment"]
+__all__ = ["LIMITS", "Limit", "check", "exported", "get", "over", "override",
+           "parse_assignment"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ LIMITS: Mapping[str, Limit] = {lim.name: lim for lim in (
     Limit("spec_bytes", 16_000_000, "bytes in a spec file"),
     Limit("width", 4096, "units in one layer"),
     Limit("layers", 100, "layers"),
+    Limit("pieces", 100, "pieces in one activation"),
     Limit("parameters", 20_000, "parameters"),
     Limit("samples", 10_000, "samples"),
     Limit("work", 200_000, "samples × (weights + units)"),
@@ -117,6 +120,24 @@ def override(**values: int) -> Iterator[None]:
         yield
     finally:
         _OVERRIDES.reset(token)
+
+
+@contextlib.contextmanager
+def exported(**values: int) -> Iterator[None]:
+    """:func:`override`, and the same values in ``KLTOOLS_MAX_<NAME>`` for the block, so that
+    worker processes started inside it (``kltools sweep --workers``) apply them too; the
+    environment is restored on exit. This is what ``kltools --limit`` uses."""
+    with override(**values):
+        saved = {LIMITS[k].env: os.environ.get(LIMITS[k].env) for k in values}
+        os.environ.update({LIMITS[k].env: str(v) for k, v in values.items()})
+        try:
+            yield
+        finally:
+            for env, old in saved.items():
+                if old is None:
+                    os.environ.pop(env, None)
+                else:
+                    os.environ[env] = old
 
 
 def parse_assignment(text: str) -> tuple[str, int]:

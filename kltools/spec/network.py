@@ -262,6 +262,15 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
                    bias=f"b_{name}" if b else None, scale=sp.Integer(1))
         g.graph["in_order"][name] = []
         order.append(name)
+    _add_edges(g, edges)
+    _mark_outputs(g, outputs, node_path)
+    g.graph["node_order"] = order
+    return _finish(g, list(inputs), list(outputs), "graph",
+                   description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
+
+
+def _add_edges(g: nx.DiGraph, edges: Sequence[Sequence[str]]) -> None:
+    """Add ``[source, target]`` edges, each a weight, refusing cycles (feed-forward only)."""
     for i, e in enumerate(edges):
         path = f"network.edges[{i}]"
         if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
@@ -274,12 +283,33 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             raise SpecError(f"edge into input {v!r}; inputs have no incoming edges", path)
         if g.has_edge(u, v):
             raise SpecError(f"edge {u} -> {v} is listed twice", path)
-        if u == v or nx.has_path(g, v, u):
-            cycle = [v] if u == v else nx.shortest_path(g, v, u)
-            raise SpecError(f"edge {u} -> {v} closes the cycle {' -> '.join([*cycle, v])}; "
-                            "kltools handles feed-forward graphs (DAGs) only", path)
+        if u == v:
+            _cycle(g, u, v, path)
         g.add_edge(u, v, param=f"w_{v}_{u}")
         g.graph["in_order"][v].append(u)
+    if not nx.is_directed_acyclic_graph(g):
+        # One linear check for the whole graph (a check per edge is quadratic); on failure,
+        # the first edge that closes a cycle, by bisection over prefixes of the edge list.
+        lo, hi = 0, len(edges) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if nx.is_directed_acyclic_graph(nx.DiGraph([tuple(e) for e in edges[:mid + 1]])):
+                lo = mid + 1
+            else:
+                hi = mid
+        u, v = edges[lo]
+        _cycle(nx.DiGraph([tuple(e) for e in edges[:lo]]), u, v, f"network.edges[{lo}]")
+
+
+def _cycle(g: nx.DiGraph, u: str, v: str, path: str) -> None:
+    """Refuse the edge u -> v, which closes a cycle with the edges of ``g``."""
+    cycle = [v] if u == v else nx.shortest_path(g, v, u)
+    raise SpecError(f"edge {u} -> {v} closes the cycle {' -> '.join([*cycle, v])}; "
+                    "kltools handles feed-forward graphs (DAGs) only", path)
+
+
+def _mark_outputs(g: nx.DiGraph, outputs: Sequence[str], node_path: dict[str, str]) -> None:
+    """Mark the output nodes; refuse constant nodes and nodes that feed nothing."""
     if not outputs:
         raise SpecError("a graph network needs at least one output", "network.outputs")
     for i, o in enumerate(outputs):
@@ -298,9 +328,6 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
         if role == "unit" and g.out_degree(v) == 0:
             raise SpecError(f"node {v!r} feeds nothing (dangling); add an edge out of it or "
                             "list it in network.outputs", path)
-    g.graph["node_order"] = order
-    return _finish(g, list(inputs), list(outputs), "graph",
-                   description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
 
 
 def mean_field(n_inputs: int, particles: int, activation: Activation | str = "tanh", *,

@@ -285,7 +285,7 @@ class Problem:
         return self.network.flow_scale if self.network is not None else sp.Integer(1)
 
     def initial_point(self) -> tuple[sp.Rational, ...]:
-        """θ(0) as exact rationals (``seed = 0``, ``scale = 1`` when the spec gives no init)."""
+        """θ(0) as exact rationals (``Init(seed=0)``, scale 1, when the spec gives no init)."""
         return (self.init or Init(seed=0)).values(self.n_parameters)
 
     def describe(self) -> str:

@@ -113,6 +113,18 @@ def _width(data: Data | Distribution) -> int:
     return data.dim if isinstance(data, Distribution) else len(data.x[0])
 
 
+def _objective(d: Mapping[str, Any]) -> Objective:
+    t = _table(d, "objective")
+    _check_keys(t, {"expr", "vars"}, "objective")
+    if "expr" not in t:
+        raise SpecError("missing expr (the objective as a string, e.g. "
+                        "'(a*b - 3)**2/2')", "objective.expr")
+    if "vars" not in t:
+        raise SpecError("missing vars (the list of variable names, in order)",
+                        "objective.vars")
+    return Objective.parse(t["expr"], t["vars"])
+
+
 def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
     """Build and validate a :class:`Problem` from a parsed TOML document."""
     if not isinstance(d, Mapping):
@@ -130,15 +142,7 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
             if other in d:
                 raise SpecError(f"an [objective] spec has no [{other}] table; remove it (a "
                                 "spec is either a network or a raw objective)", other)
-        t = _table(d, "objective")
-        _check_keys(t, {"expr", "vars"}, "objective")
-        if "expr" not in t:
-            raise SpecError("missing expr (the objective as a string, e.g. "
-                            "'(a*b - 3)**2/2')", "objective.expr")
-        if "vars" not in t:
-            raise SpecError("missing vars (the list of variable names, in order)",
-                            "objective.vars")
-        obj = Objective.parse(t["expr"], t["vars"])
+        obj = _objective(d)
         p = Problem(tuple(str(v) for v in obj.variables), objective=obj, init=init, name=name,
                     source=dict(d))
     else:
@@ -163,6 +167,8 @@ def problem_from_dict(d: Mapping[str, Any], name: str = "") -> Problem:
             act = net_t.get("activation", "relu")
             acts: Any
             if isinstance(act, list):
+                limits.check("layers", len(act), "network.activation",
+                             f"{len(act)} activations")
                 acts = [activation_from_spec(a, f"network.activation[{i}]")
                         for i, a in enumerate(act)]
             else:

@@ -8,6 +8,7 @@ test runs in milliseconds. The limits can be raised by environment variable, by
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,59 @@ def test_the_cli_option_sets_a_limit_for_one_run(tmp_path: Path) -> None:
     assert runner.invoke(main, ["derive", str(path)]).exit_code == 0  # the next run: default
     bad = runner.invoke(main, ["--limit", "width", "derive", str(path)])
     assert bad.exit_code == 2 and "NAME=VALUE" in bad.output
+
+
+def test_every_limit_is_documented_with_its_default() -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text("utf-8")
+    rows = {m.group(1): int(m.group(2))
+            for m in re.finditer(r"^\| `(\w+)` \| (\d+) \|", page, re.MULTILINE)}
+    assert rows == {name: lim.default for name, lim in limits.LIMITS.items()}
+    doc = limits.__doc__ or ""
+    for name, lim in limits.LIMITS.items():
+        assert re.search(rf"``{name}``\s+{lim.default}\s", doc), name
+
+
+def test_too_many_activation_pieces_or_activations_are_refused() -> None:
+    pieces = ", ".join(['"z"'] * 101)
+    bps = ", ".join(f'"{i}"' for i in range(100))
+    spec = mlp("[1, 2, 1]", width=1,
+               extra=f"activation = {{ pieces = [{pieces}], breakpoints = [{bps}] }}")
+    refused(spec, "pieces", "network.activation.pieces")
+    acts = ", ".join(['"relu"'] * 1000)
+    refused(mlp("[2, 3, 1]", extra=f"activation = [{acts}]"), "layers", "network.activation")
+
+
+def test_exported_limits_reach_child_processes_and_are_restored(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("KLTOOLS_MAX_SAMPLES", "123")
+    monkeypatch.delenv("KLTOOLS_MAX_WIDTH", raising=False)
+    code = ("from kltools.spec import limits; "
+            "print(limits.get('width'), limits.get('samples'))")
+    env_path = {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with limits.exported(width=7, samples=9):
+        assert limits.get("width") == 7
+        child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               env={**os.environ, **env_path}, timeout=120)
+        assert child.stdout.split() == ["7", "9"], child.stderr
+    assert os.environ["KLTOOLS_MAX_SAMPLES"] == "123" and "KLTOOLS_MAX_WIDTH" not in os.environ
+    assert limits.get("width") == limits.LIMITS["width"].default
+
+
+def test_the_first_edge_closing_a_cycle_is_reported() -> None:
+    from kltools.spec import graph_network
+
+    n = 400  # a chain listed backwards: the acyclicity check is one pass, not one per edge
+    nodes = [{"name": f"h{i}"} for i in range(n)]
+    edges = [[f"h{i}", f"h{i + 1}"] for i in reversed(range(n - 1))] + [["x", "h0"]]
+    assert len(graph_network(nodes, edges, inputs=["x"], outputs=[f"h{n - 1}"]).parameters) == n
+    bad = [*edges[:10], ["h390", "h385"], *edges[10:], ["h5", "h2"]]
+    # edges[k] is h(398-k) -> h(399-k) for k < 10; the inserted h390 -> h385 is edges[10]; the
+    # cycle h385 -> ... -> h390 -> h385 is closed by h385 -> h386, listed at index 14.
+    with pytest.raises(SpecError, match="h385 -> h386 closes the cycle h386 -> h387 -> h388 "
+                                        "-> h389 -> h390 -> h385 -> h386") as err:
+        graph_network(nodes, bad, inputs=["x"], outputs=[f"h{n - 1}"])
+    assert err.value.path == "network.edges[14]"
