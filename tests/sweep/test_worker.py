@@ -5,10 +5,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import pytest
 
 from kltools.sweep import init_from_seed
-from kltools.sweep.worker import outcome_name, stopped_on_kink_intersection
 
 
 def test_inits_are_the_children_of_one_seed_sequence() -> None:
@@ -22,28 +20,3 @@ def test_inits_are_the_children_of_one_seed_sequence() -> None:
     assert init_from_seed(3, 11, 2) != init_from_seed(3, 12, 2)
 
 
-class _Traj:
-    def __init__(self, value: str, info: dict[str, object]) -> None:
-        self.outcome = type("O", (), {"value": value})()
-        self.info = info
-
-
-@pytest.mark.parametrize(("value", "info", "name"), [
-    ("ok", {}, "ok"), ("blowup", {}, "blowup"), ("sliding", {}, "sliding"),
-    ("max_steps", {}, "max_steps"), ("max_steps", {"engine": "max_steps"}, "max_steps"),
-    ("max_steps", {"engine": "time_limit"}, "time_limit"),
-    ("max_steps", {"engine": "stalled"}, "stalled"),
-    ("max_steps", {"engine": "max_events"}, "max_events"),
-    ("time_limit", {}, "time_limit"), ("stiff", {}, "stiff"),  # an integrator with own values
-])
-def test_an_early_stop_is_named_by_its_cause(value: str, info: dict[str, object],
-                                             name: str) -> None:
-    assert outcome_name(_Traj(value, info)) == name
-
-
-def test_a_stop_on_an_intersection_of_kinks_is_recognised() -> None:
-    from kltools.errors import IntegrationError
-
-    assert stopped_on_kink_intersection(IntegrationError(
-        "at t = 0.5 the flow slides on the intersection of 2 kink surfaces (codimension >= 2)"))
-    assert not stopped_on_kink_intersection(IntegrationError("a start exactly on a kink"))
