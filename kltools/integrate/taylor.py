@@ -651,7 +651,8 @@ class _Run:
     def _stiff(self, h: Number) -> bool:
         """The step size sits on a plateau (within a factor 4 over the window: the signature of
         a step held by a fast decaying mode, not of an approach to a singularity, where it
-        shrinks geometrically) and the steps left cannot reach ``t_end`` at that size."""
+        shrinks geometrically) and, growing on at the window's rate, the steps left cannot
+        reach ``t_end``."""
         log2_h = log2abs(h)
         self.sizes.append(log2_h)
         if len(self.sizes) < STIFF_WINDOW or self.tracker.t_star is not None:
@@ -659,7 +660,17 @@ class _Run:
         if max(self.sizes) - min(self.sizes) > 2:
             return False
         left = self.max_steps - self.steps
-        return left > 0 and log2_h + math.log2(left) < log2abs(self.t_end - self.t)
+        log2_rest = log2abs(self.t_end - self.t) - log2_h  # remaining time in steps of size h
+        if left <= 0 or log2_rest < math.log2(left):
+            return False
+        growth = (self.sizes[-1] - self.sizes[0]) / (len(self.sizes) - 1)  # log2 per step
+        if growth <= 0:
+            return True
+        # Steps h g^j (g = 2^growth) cover h (g^N − 1)/(g − 1): N steps needed for the rest.
+        g1 = 2.0**growth - 1
+        needed = (log2_rest + math.log2(g1) if log2_rest > 60 else
+                  math.log2(1 + 2.0**log2_rest * g1)) / growth
+        return needed > left
 
     def _solution(self) -> Solution:
         sol = Solution(outcome=self.outcome, t0=self.t_start, t_final=self.t, state=self.x,

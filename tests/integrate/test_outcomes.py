@@ -132,3 +132,17 @@ def test_energy_and_rayleigh_checks_never_fail_internally_on_shipped_examples(pr
 
 def test_trajectory_type_is_reexported_unchanged() -> None:
     assert Trajectory.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_stiff_then_slow_flow_ends_stiff_with_the_time_reached() -> None:
+    # x' = −2x, y' = −4y³: long after e^{−2t} is negligible the explicit step stays held by
+    # that mode (h·2 ≈ 15) while y decays like t^{−1/2}; 1e8 is out of reach of max_steps.
+    p = objective("x**2 + y**4", "x,y")
+    traj = integrate(p, ["1", "1"], "1e8", dps=30)
+    assert traj.outcome is Outcome.STIFF and traj.outcome.stopped_early
+    info = traj.info["stiff"]
+    assert 50 < info["t"] < 1e4 and info["t"] == float(traj.t)
+    assert 1 < info["step"] < 20 and "rescale" in info["suggestion"]
+    # The negative control: without the fast mode the steps grow with t and 1e8 is reached.
+    slow = integrate(objective("y**4", "y"), ["1"], "1e8", dps=30)
+    assert slow.outcome is Outcome.OK
