@@ -146,3 +146,12 @@ def test_stiff_then_slow_flow_ends_stiff_with_the_time_reached() -> None:
     # The negative control: without the fast mode the steps grow with t and 1e8 is reached.
     slow = integrate(objective("y**4", "y"), ["1"], "1e8", dps=30)
     assert slow.outcome is Outcome.OK
+
+
+def test_cli_reports_where_a_stiff_run_stopped(tmp_path: Path) -> None:
+    spec = tmp_path / "stiff.toml"
+    spec.write_text('[objective]\nexpr = "x**2 + y**4"\nvars = ["x", "y"]\n'
+                    '[init]\ntheta = ["1", "1"]\n')
+    res = CliRunner().invoke(main, ["integrate", str(spec), "--t-end", "1e8"])
+    assert res.exit_code == 0, res.output
+    assert "outcome     stiff" in res.stdout and "stiff       at t = " in res.stdout
