@@ -283,6 +283,10 @@ def _print_trajectory(traj: Any) -> None:
         click.echo(f"blow-up     t* = {_num(traj.blowup_time, max(6, int(traj.blowup_digits)))}"
                    f" ({traj.blowup_digits:.1f} digits)")
     click.echo(f"steps       {traj.n_steps} in {traj.wall_time:.2f} s")
+    if "stiff" in traj.info:
+        st = traj.info["stiff"]
+        click.echo(f"stiff       at t = {st['t']:.6g} the step sat at {st['step']:.3g}: "
+                   f"{st['suggestion']}")
     if traj.events:
         kinds: dict[str, int] = {}
         for e in traj.events:

@@ -16,6 +16,7 @@ import sympy as sp
 from kltools.compiled.pointwise import compile_program, interval_context, mp_context
 from kltools.compiled.program import Program, program_from_sympy
 from kltools.errors import DerivationError
+from kltools.numbers import bits_for_dps
 from kltools.symbolic.derivation import Derivation
 from kltools.symbolic.kinks import KinkConvention, switch_values
 
@@ -83,7 +84,7 @@ class Evaluator:
             ctx = interval_context(dps)
             return [ctx.mpf(q.numerator) / q.denominator for q in fr]
         if backend == "gmpy2":
-            with gmpy2.context(precision=int(dps * 3.33) + 8):
+            with gmpy2.context(precision=bits_for_dps(dps)):
                 return [gmpy2.mpfr(q.numerator) / q.denominator for q in fr]
         return [q.numerator / q.denominator for q in fr]
 

@@ -62,6 +62,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from kltools.compiled.program import Program
+from kltools.numbers import bits_for_dps
 
 try:  # gmpy2 is a hard dependency; the fallback keeps the design honest and testable
     import gmpy2
@@ -89,9 +90,6 @@ def default_backend() -> Backend:
     return "gmpy2" if gmpy2 is not None else "mpmath"
 
 
-def bits_for_dps(dps: int) -> int:
-    """Binary precision carrying ``dps`` decimal digits, plus 8 guard bits."""
-    return int(dps * 3.3219280948873626) + 8
 
 
 # ---------------------------------------------------------------------------------------------

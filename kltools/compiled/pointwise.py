@@ -24,6 +24,7 @@ from mpmath.ctx_iv import MPIntervalContext
 from mpmath.ctx_mp import MPContext
 
 from kltools.compiled.program import Program
+from kltools.numbers import bits_for_dps
 
 __all__ = ["BACKENDS", "compile_program", "interval_context", "mp_context", "source"]
 
@@ -170,7 +171,7 @@ def compile_program(program: Program, backend: str = "mpmath", dps: int = 30
     fn, consts = _compiled(program.digest(), program)
     ns, conv = _namespace(backend, dps)
     if backend == "gmpy2":
-        with gmpy2.context(precision=_bits(dps)):
+        with gmpy2.context(precision=bits_for_dps(dps)):
             k = [conv(q) for q in consts]
     else:
         k = [conv(q) for q in consts]
@@ -181,7 +182,7 @@ def compile_program(program: Program, backend: str = "mpmath", dps: int = 30
     tag = (backend, dps)
 
     if backend == "gmpy2":
-        gctx = gmpy2.context(precision=_bits(dps))
+        gctx = gmpy2.context(precision=bits_for_dps(dps))
 
         def run(x: Sequence[object], s: Sequence[object] = ()) -> list[object]:
             with gmpy2.context(gctx):
@@ -191,7 +192,3 @@ def compile_program(program: Program, backend: str = "mpmath", dps: int = 30
             return bound(x, s, k)
     run.tag = tag  # type: ignore[attr-defined]
     return run
-
-
-def _bits(dps: int) -> int:
-    return int(dps * 3.3219280948873626) + 8

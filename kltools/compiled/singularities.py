@@ -16,12 +16,21 @@ operation          singularities of ``f``               allowed ``Δ``
 =================  ===================================  ===========================================
 sigmoid, softplus  poles / branch points ``iπ(2k+1)``   ``|a_0 - iπ| / 4``
 tanh               poles ``iπ(k + 1/2)``                ``|a_0 - iπ/2| / 4``
-log, pow, div      ``0`` (divisor ``b`` for ``a / b``)  ``|a_0| / 4``
 exp                none (entire)                        ``K / e^3`` (truncated ``exp`` series
                                                         accurate to ``e^{-2K}``), or up to half the
                                                         way to ``ln δ`` while ``e^{a_0}`` is below
                                                         the tolerance ``δ``
 =================  ===================================  ===========================================
+
+These are the operations whose value can be negligible at ``t_0`` and O(1) within a step (an
+exponential tail), which is what hides a singularity from the coefficients. ``log``, ``pow`` and
+division, singular where their argument ``b`` vanishes, are not guarded a priori: a pole of
+``1/b`` shows in the coefficients of the field unless a negligible factor multiplies it, and such
+a factor comes from a guarded operation; and the sufficient condition ``Δ(h) < |b_0|`` raises
+false alarms on arguments that decay without ever vanishing (``b = c e^{-λt}``, e.g. the
+denominator of a Filippov weight as the flow converges: it would cap the steps at ``~1/(4λ)``
+and double the steps of a sliding ReLU flow). The a-posteriori defect check of every step
+(:func:`kltools.integrate.taylor.taylor_solve`) covers them.
 
 With ``Δ(h) <= R/4`` the image of the disc of radius ``~2h`` stays at distance ``>= R/2`` from
 the singularity, so the composite's coefficients decay at least like ``2^-k`` and the
@@ -39,15 +48,14 @@ from kltools.compiled.program import Program
 
 __all__ = ["GUARDED_OPS", "Guard", "analytic_guards", "guarded_program", "log2_allowed_range"]
 
-GUARDED_OPS = frozenset({"exp", "log", "tanh", "sigmoid", "softplus", "pow", "div"})
+GUARDED_OPS = frozenset({"exp", "tanh", "sigmoid", "softplus"})
 _LOG2_PI = math.log2(math.pi)
 _QUARTER = -2.0  # log2 of the fraction of the distance to the singularity one step may use
 
 
 @dataclass(frozen=True)
 class Guard:
-    """An analytic operation whose argument (slot ``slot``) bounds the step: ``kind`` is the
-    operation (``div``: the divisor)."""
+    """An analytic operation whose argument (slot ``slot``) bounds the step."""
 
     kind: str
     slot: int
@@ -55,7 +63,7 @@ class Guard:
 
 def analytic_guards(program: Program, roots: Sequence[int]) -> tuple[Guard, ...]:
     """The guards of the instructions that the output slots ``roots`` depend on (one per
-    distinct ``(kind, argument)``; ``powi`` and the polynomial ops need none)."""
+    distinct ``(kind, argument)``; only :data:`GUARDED_OPS` have one)."""
     first = program.first_instr_slot
     live = set(roots)
     found: dict[tuple[str, int], None] = {}
@@ -66,10 +74,8 @@ def analytic_guards(program: Program, roots: Sequence[int]) -> tuple[Guard, ...]
         live.add(a)
         if b >= 0:
             live.add(b)
-        if op in GUARDED_OPS:
-            arg = b if op == "div" else a
-            if arg >= first or arg < program.n_inputs:  # constants and switches never move
-                found[(op, arg)] = None
+        if op in GUARDED_OPS and (a >= first or a < program.n_inputs):
+            found[(op, a)] = None  # constants and switches never move: no guard
     return tuple(Guard(k, s) for k, s in sorted(found, key=lambda g: (g[1], g[0])))
 
 
@@ -96,8 +102,6 @@ def log2_allowed_range(kind: str, log2_a0: float, a0: float, order: int,
         far = log2_a0 > pole + 30  # |a0 - iπ| = |a0| to double precision (and a0 may be inf)
         dist = log2_a0 if far else 0.5 * math.log2(a0 * a0 + 2.0 ** (2 * pole))
         return dist + _QUARTER
-    if kind in ("log", "pow", "div"):
-        return log2_a0 + _QUARTER
     if kind == "exp":
         base = math.log2(order) - 3 * math.log2(math.e)
         ln_tol = log2_tol * math.log(2)

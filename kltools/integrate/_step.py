@@ -46,7 +46,9 @@ class StepJet:
             return log2abs(v)
         if not v:
             return -math.inf
-        return log2abs(int(v)) - self.shift
+        m = abs(int(v))  # log2 of an integer from its top 53 bits (no Fraction detour)
+        drop = max(m.bit_length() - 53, 0)
+        return drop + math.log2(m >> drop) - self.shift
 
     def value(self, c: list[Any], k: int) -> Number:
         v = c[k]

@@ -15,6 +15,17 @@ differentiation). Order and step follow Jorba & Zou (2005), *Exp. Math.* 14:99�
 * arithmetic at ``dps + 5`` digits (``GUARD_DIGITS``) so that rounding stays below truncation
   over many steps.
 
+*What the error estimate rests on.* Each step is accepted only when (i) the Jorba–Zou rule
+bounds the last two coefficients by ``δ``, (ii) every analytic operation's argument stays
+within a quarter of its distance to the operation's nearest singularity over the step
+(:mod:`kltools.compiled.singularities`), and (iii) the step polynomial ``p`` satisfies the ODE at
+the step's midpoint and end: the defect ``D(θ) = ‖p'(θh) − F(p(θh))‖∞`` is computed by a
+separate evaluation of ``F``, and a step with ``h (4 D(1/2) + D(1)) / 6 > 1000 δ`` is refused and
+retried at a quarter of its length. The local error of a step is the larger of the coefficient
+tail ``‖x_K‖ h^K`` and that Simpson estimate of ``∫ D``, plus rounding; ``error_estimate`` is
+their sum. A step whose polynomial misses a pole invisible in its coefficients has an O(1)
+defect at its end, so (iii) refuses it even where (ii) has no rule for the function.
+
 Events (terminal), finite-time blow-up and the guards (``max_steps``, wall-clock limit, stall)
 end a run with an :class:`Outcome`; failures are values, not exceptions. Bad arguments raise
 :class:`~kltools.errors.IntegrationError`.
@@ -379,64 +390,66 @@ def taylor_solve(
     Solution
         ``outcome`` tells how the run ended; ``state`` and ``t_final`` are where it ended
         (the event point for ``EVENT``, the last step for ``BLOWUP``).
-
-    Notes
-    -----
-    *What the error estimate rests on.* Each step is accepted only when (i) the Jorba–Zou rule
-    bounds the last two coefficients by ``δ``, (ii) every analytic operation's argument stays
-    within a quarter of its distance to the operation's nearest singularity over the step
-    (:mod:`kltools.compiled.singularities`), and (iii) the step polynomial ``p`` satisfies the
-    ODE at the step's midpoint and end: the defect ``D(θ) = ‖p'(θh) − F(p(θh))‖∞`` is computed
-    by a separate evaluation of ``F``, and a step with ``h (4 D(1/2) + D(1)) / 6 > 1000 δ`` is
-    rejected and retried at a quarter of its length. The local error of a step is taken as the
-    larger of the coefficient tail ``‖x_K‖ h^K`` and that Simpson estimate of ``∫ D``, plus
-    rounding; ``error_estimate`` is their sum. A step whose polynomial misses a pole invisible
-    in its coefficients has an O(1) defect at the step's end, so (iii) refuses it even where
-    (ii) has no rule for the function.
     """
     n = _check_args(program, x0, t0, t_end, dps, switches, n_state, event_outputs,
                     track_outputs, max_steps, wall_time)
     events = tuple(dict.fromkeys(event_outputs))
     carried = events + tuple(j for j in dict.fromkeys(track_outputs) if j not in events)
+    kernel, fixed_kernel, guards = _kernels(program, n, carried, backend)
+    prec = bits_for_dps(dps + GUARD_DIGITS)
+    lib = kernel.lib(prec)
+    with lib.enter():
+        nums = _numbers(lib, dps, x0, switches, t0, t_end, tol, simultaneous_tol, max_step)
+        order = order_for_tolerance(log2abs(nums["tol"]) / BITS_PER_DIGIT)
+        control = StepControl(order=order, log2_tol=log2abs(nums["tol"]),
+                              controlled=tuple(i for i, j in enumerate(carried)
+                                               if j not in set(uncontrolled)),
+                              guard_kinds=tuple(g.kind for g in guards))
+        run = _Run(kernel=kernel, fixed_kernel=fixed_kernel, prec=prec, dps=dps, n=n,
+                   x=nums["x"], w=nums["w"], t_start=nums["t0"], t_end=nums["t_end"],
+                   tol=nums["tol"], sim_tol=nums["sim_tol"], n_events=len(events),
+                   carried=carried, max_steps=max_steps, wall_time=wall_time,
+                   progress=progress, dense=dense,
+                   on_surface=None if on_surface is None else set(on_surface),
+                   control=control, h_max=nums["h_max"])
+        return run.solve()
+
+
+def _kernels(program: Program, n: int, carried: tuple[int, ...], backend: str | None
+             ) -> tuple[Any, Any, tuple[Any, ...]]:
+    """The float and fixed-point jet kernels carrying ``carried`` and the guards' arguments."""
     guards = analytic_guards(program, [program.outputs[j] for j in (*range(n), *carried)])
     program, guard_outputs = guarded_program(program, guards)
     kernel = compile_jets(program, n, backend, carried + guard_outputs)
     fixed_kernel = (compile_jets(program, n, backend, carried + guard_outputs, fixed=True)
                     if kernel.backend == "gmpy2" else None)
-    work_dps = dps + GUARD_DIGITS
-    prec = bits_for_dps(work_dps)
-    lib = kernel.lib(prec)
-    with lib.enter():
-        tol_n = _convert(lib, tol, "tol") if tol is not None else _convert(lib, f"1e-{dps}",
-                                                                              "tol")
-        if not 0 < tol_n < 1:
-            raise IntegrationError(f"tol = {tol!r}: pass a tolerance in (0, 1), e.g. 1e-{dps}")
-        sim_tol = (_convert(lib, simultaneous_tol, "simultaneous_tol")
-                   if simultaneous_tol is not None else _convert(lib, f"1e-{dps - 5}", "tol"))
-        x = [_convert(lib, v, f"x0[{i}]") for i, v in enumerate(x0)]
-        w = [_convert(lib, v, f"switches[{i}]") for i, v in enumerate(switches)]
-        t_start = _convert(lib, t0, "t0")
-        t_stop = _convert(lib, t_end, "t_end")
-        if not t_stop > t_start:
-            raise IntegrationError(
-                f"t_end = {t_end!r} must be greater than t0 = {t0!r}; the integrator runs "
-                "forward in time"
-            )
-        h_max = _convert(lib, max_step, "max_step") if max_step is not None else None
-        if h_max is not None and not h_max > 0:
-            raise IntegrationError(f"max_step = {max_step!r}: pass a positive step or None")
-        order = order_for_tolerance(log2abs(tol_n) / BITS_PER_DIGIT)
-        control = StepControl(order=order, log2_tol=log2abs(tol_n),
-                              controlled=tuple(i for i, j in enumerate(carried)
-                                               if j not in set(uncontrolled)),
-                              guard_kinds=tuple(g.kind for g in guards))
-        run = _Run(kernel=kernel, fixed_kernel=fixed_kernel, prec=prec, dps=dps, n=n, x=x,
-                   w=w, t_start=t_start, t_end=t_stop, tol=tol_n, sim_tol=sim_tol,
-                   n_events=len(events), carried=carried, max_steps=max_steps,
-                   wall_time=wall_time, progress=progress, dense=dense,
-                   on_surface=None if on_surface is None else set(on_surface),
-                   control=control, h_max=h_max)
-        return run.solve()
+    return kernel, fixed_kernel, guards
+
+
+def _numbers(lib: Any, dps: int, x0: Sequence[object], switches: Sequence[object], t0: object,
+             t_end: object, tol: object | None, simultaneous_tol: object | None,
+             max_step: object | None) -> dict[str, Any]:
+    """The run's inputs as numbers of the working precision (each rounded once), checked."""
+    tol_n = _convert(lib, tol, "tol") if tol is not None else _convert(lib, f"1e-{dps}", "tol")
+    if not 0 < tol_n < 1:
+        raise IntegrationError(f"tol = {tol!r}: pass a tolerance in (0, 1), e.g. 1e-{dps}")
+    out = {
+        "tol": tol_n,
+        "sim_tol": (_convert(lib, simultaneous_tol, "simultaneous_tol")
+                    if simultaneous_tol is not None else _convert(lib, f"1e-{dps - 5}", "tol")),
+        "x": [_convert(lib, v, f"x0[{i}]") for i, v in enumerate(x0)],
+        "w": [_convert(lib, v, f"switches[{i}]") for i, v in enumerate(switches)],
+        "t0": _convert(lib, t0, "t0"),
+        "t_end": _convert(lib, t_end, "t_end"),
+        "h_max": _convert(lib, max_step, "max_step") if max_step is not None else None,
+    }
+    if not out["t_end"] > out["t0"]:
+        raise IntegrationError(
+            f"t_end = {t_end!r} must be greater than t0 = {t0!r}; the integrator runs "
+            "forward in time")
+    if out["h_max"] is not None and not out["h_max"] > 0:
+        raise IntegrationError(f"max_step = {max_step!r}: pass a positive step or None")
+    return out
 
 
 STIFF_WINDOW = 64
@@ -638,7 +651,8 @@ class _Run:
     def _stiff(self, h: Number) -> bool:
         """The step size sits on a plateau (within a factor 4 over the window: the signature of
         a step held by a fast decaying mode, not of an approach to a singularity, where it
-        shrinks geometrically) and the steps left cannot reach ``t_end`` at that size."""
+        shrinks geometrically) and, growing on at the window's rate, the steps left cannot
+        reach ``t_end``."""
         log2_h = log2abs(h)
         self.sizes.append(log2_h)
         if len(self.sizes) < STIFF_WINDOW or self.tracker.t_star is not None:
@@ -646,7 +660,17 @@ class _Run:
         if max(self.sizes) - min(self.sizes) > 2:
             return False
         left = self.max_steps - self.steps
-        return left > 0 and log2_h + math.log2(left) < log2abs(self.t_end - self.t)
+        log2_rest = log2abs(self.t_end - self.t) - log2_h  # remaining time in steps of size h
+        if left <= 0 or log2_rest < math.log2(left):
+            return False
+        growth = (self.sizes[-1] - self.sizes[0]) / (len(self.sizes) - 1)  # log2 per step
+        if growth <= 0:
+            return True
+        # Steps h g^j (g = 2^growth) cover h (g^N − 1)/(g − 1): N steps needed for the rest.
+        g1 = 2.0**growth - 1
+        needed = (log2_rest + math.log2(g1) if log2_rest > 60 else
+                  math.log2(1 + 2.0**log2_rest * g1)) / growth
+        return needed > left
 
     def _solution(self) -> Solution:
         sol = Solution(outcome=self.outcome, t0=self.t_start, t_final=self.t, state=self.x,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kltools.errors import IntegrationError
+from kltools.numbers import dps_for_bits
 
 __all__ = ["EventKind", "FlowEvent", "Outcome", "Trajectory", "TrajectoryBuilder"]
 
@@ -119,7 +120,7 @@ def _num(v: Any, digits: int | None = None) -> str:
         import gmpy2
 
         if isinstance(v, gmpy2.mpfr):
-            d = digits or int(v.precision / 3.3219280948873626) + 1
+            d = digits or dps_for_bits(v.precision) + 1
             return f"{v:.{d}g}"
     except ImportError:
         pass
