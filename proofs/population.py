@@ -153,6 +153,7 @@ def run(config: Config) -> list[ClaimResult]:
             r.evidence = res["evidence"]
             r.summary = (f"average rate {res['rate']:.5g} ≥ 2 min R = {res['predicted']:.5g}; "
                          f"L falls {res['decades']:.0f} decades, tail linear")
+            r.plots = _rate_plot(name, res, config)
 
     with rec.claim("the flow of (3/2)(ab² − 1)² agrees with mpmath.odefun on the closed form "
                    "to ≥ 25 digits", "verified", model="quadratic-gaussian") as r:
@@ -227,6 +228,7 @@ def _linear_rate(prob: Any, horizon: int, dps: int) -> dict[str, Any]:
     linear = s_last > 0 and abs(s_last - s_mid) <= 0.2 * s_mid
     ok = traj.correct_digits >= dps - 10 and linear and rate >= predicted and decades >= 5
     return {"ok": ok, "rate": rate, "predicted": predicted, "decades": decades,
+            "points": pts, "r_values": rs,
             "evidence": {"T": T, "L(0)": num(l0, 15), "L(T)": num(lt, 15),
                          "average rate log(L(0)/L(T))/T": f"{rate:.10g}",
                          "min R along the flow": f"{min(rs):.10g}",
@@ -278,3 +280,24 @@ def _wrong_side(prob: Any, dps: int) -> tuple[str, dict[str, Any], str]:
     summary = (f"L(t) ≥ 1/12 for all t (closed form on the invariant set w < 0); "
                f"L(40) = {as_float(l_end):.6g}, R(θ(40)) = {r_end:.1e} → 0")
     return ("refuted" if ok else "inconclusive"), evidence, summary
+
+
+def _rate_plot(name: str, res: dict[str, Any], config: Config) -> list[str]:
+    """The test loss (log scale) against the Rayleigh bound L(0)·exp(−2·min R·t), and R(θ(t))."""
+    path = config.plot_path(f"population_{name.replace('-', '_')}.png")
+    if path is None:
+        return []
+    import math
+
+    from kltools.report.figures import Curve, Panel, plot_panels
+
+    t = [p[0] for p in res["points"]]
+    loss = [math.exp(p[1]) for p in res["points"]]
+    top = [Curve(t, loss, "test loss L(θ(t)) (exact expectation)", "dots", "C0"),
+           Curve(t, [loss[0] * math.exp(-res["predicted"] * s) for s in t],
+                 f"bound L(0)·exp(−2·min R·t), rate {res['predicted']:.4g}", "dashed", "C3")]
+    bottom = [Curve(t, res["r_values"][:len(t)], "R(θ(t)) = ‖E[r∇f]‖²/E[r²]", "line", "C0")]
+    plot_panels(path, [Panel(top, "test loss (log scale)", ylog=True, legend="lower left"),
+                       Panel(bottom, "Rayleigh quotient", legend="center right")],
+                xlabel="t (flow time)", title=f"Population loss, {name}: linear convergence")
+    return [path.name]

@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from kltools.errors import SpecError
-from kltools.spec.problem import Problem
+from kltools.spec.problem import Data, Problem
 from kltools.spec.toml_spec import problem_from_dict
 
 __all__ = ["datasets", "initialisations", "networks", "objectives", "problems", "rationals"]
@@ -62,6 +62,9 @@ def initialisations(problem: Problem | int, *, scale: Fraction | int | str | Non
         return coords
     if isinstance(problem, int) or problem.network is None:
         raise SpecError("near_kinks needs a network problem", "near_kinks")
+    if not isinstance(problem.data, Data):
+        raise SpecError("near_kinks places a unit's kink at a sample; a population loss has no "
+                        "samples (its kinks in θ are listed by `kltools derive`)", "near_kinks")
     return st.tuples(coords, st.data()).map(lambda cd: _near_kink(problem, cd[0], cd[1]))
 
 

@@ -28,6 +28,10 @@ from kltools.symbolic.reverse import Blocks, expand_blocks, reverse_gradient
 
 __all__ = ["Derivation", "derive"]
 
+_POPULATION_NO_SAMPLES = (
+    "a population loss has no samples: its residual is the function r(x) = f(θ; x) − f*(x) "
+    "and its kernel an integral operator; use kltools.symbolic.expectation (E[r∇f]) instead")
+
 
 class Derivation:
     """Everything symbolic about one problem. Build with :func:`derive`.
@@ -128,6 +132,8 @@ class Derivation:
 
     def jacobian(self) -> sp.Matrix:
         """J = ∂f/∂θ, one row per (sample, output), by reverse mode per output."""
+        if isinstance(self.problem.data, Distribution):
+            raise DerivationError(_POPULATION_NO_SAMPLES)
         if not self.outputs:
             raise DerivationError("an objective problem has no network outputs; J and the "
                                   "tangent kernel are defined for network problems")
@@ -145,6 +151,8 @@ class Derivation:
 
     def residuals(self) -> list[sp.Expr]:
         """r = f(θ; X) − y, flattened sample-major (square loss)."""
+        if isinstance(self.problem.data, Distribution):
+            raise DerivationError(_POPULATION_NO_SAMPLES)
         assert self.problem.data is not None
         return [f - y for row, ys in zip(self.output_exprs, self.problem.data.y, strict=True)
                 for f, y in zip(row, ys, strict=True)]

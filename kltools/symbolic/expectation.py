@@ -129,13 +129,14 @@ def _antiderivative(poly: sp.Poly) -> list[sp.Expr]:
     return [sp.Integer(0)] + [c / (k + 1) for k, c in enumerate(coeffs)]
 
 
-def _at(anti: list[sp.Expr], e: _End, active: sp.Expr) -> sp.Expr:
-    """G(p/q) for a term multiplied by the switch product ``active``. The denominator is
-    q_safe = active·q + (1 − active)(1 + q²): q itself where the term counts, and never zero
-    where it does not (every block of the program is evaluated on every pattern, so an inactive
-    1/q must stay finite when the unit's weight a = q crosses 0)."""
-    q = e.q if e.q.is_number else active * e.q + (1 - active) * (1 + e.q**2)
-    return sp.Add(*[g * e.p**k / q**k for k, g in enumerate(anti) if g != 0])
+def _at(anti: list[sp.Expr], e: _End) -> sp.Expr:
+    """G(p/q). Where q = a (a unit's weight) this divides by a: the term counts only where the
+    kink lies strictly inside (−1, 1), hence a ≠ 0, and is multiplied by a zero switch
+    elsewhere. It is never evaluated at a = 0 exactly on the default path: a start on a kink
+    surface is refused before any loss value, and the surfaces are computed from θ alone (the
+    derivation keeps no forward blocks for a population loss). With an explicit convention at
+    a start where a weight is exactly 0 the inactive 1/a is not finite (a known gap)."""
+    return sp.Add(*[g * e.p**k / e.q**k for k, g in enumerate(anti) if g != 0])
 
 
 def _uniform_interval(poly: sp.Poly, lows: list[_End], highs: list[_End], sw: _Switches,
@@ -153,8 +154,7 @@ def _uniform_interval(poly: sp.Poly, lows: list[_End], highs: list[_End], sw: _S
             ind = top * _is_max(lows, j, sw)
             ind = ind * _greater(hi, lo, sw) if ind != 0 else ind
             if ind != 0:
-                active = weight * ind
-                total += active * (_at(anti, hi, active) - _at(anti, lo, active))
+                total += weight * ind * (_at(anti, hi) - _at(anti, lo))
     return total / 2
 
 
@@ -347,7 +347,7 @@ def population_expressions(problem: Problem, *, gradient: bool = False) -> Popul
 
 def population_forward(problem: Problem) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[Switch],
                                                   sp.Expr]:
-    """The derivation's straight-line program of L = ½E(f − f*)² + (λ/2s)‖θ‖² (CSE form),
+    """The derivation's program of L = ½E(f − f*)² + (λ/2s)‖θ‖² (one expression, no blocks),
     with the θ-switches."""
     assert problem.loss is not None and problem.network is not None
     ex = population_expressions(problem)
@@ -355,7 +355,8 @@ def population_forward(problem: Problem) -> tuple[list[tuple[sp.Symbol, sp.Expr]
     reg = problem.loss.l2 / (2 * problem.network.flow_scale)
     if reg:
         loss += reg * sp.Add(*[p**2 for p in problem.symbols])
-    # CSE order is SymPy's, deterministic for a given expression (as for objectives).
-    found, (reduced,) = sp.cse([loss], symbols=sp.numbered_symbols("_e", real=True),
-                               order="none")
-    return list(found), list(ex.switches), reduced
+    # No forward blocks: the kink surfaces are then evaluated from θ alone (a surface program
+    # runs every forward block), so a loss term that divides by a unit's weight is never
+    # computed before the pattern says the point is off that kink. Reverse mode and the
+    # compiler share identical subexpressions themselves.
+    return [], list(ex.switches), loss

@@ -310,3 +310,13 @@ def test_gradient_equals_integrated_residual_times_jacobian(net: str, data: str)
         direct = [sp.N(g.xreplace({**env, **chi}), 40) for g in ex.residual_gradient]
         for a, b in zip(grad, direct, strict=True):
             assert abs(a - b) <= 1e-32 * max(1, abs(b))
+
+
+def test_sample_only_objects_refuse_a_population_loss_clearly() -> None:
+    from kltools.errors import DerivationError
+
+    d = derive(load_problem(spec('layers = [1, 1, 1]\nactivation = "relu"',
+                                 'distribution = "uniform"\nteacher = "relu(x1)"')))
+    for method in (d.jacobian, d.residuals):
+        with pytest.raises(DerivationError, match="population loss has no samples"):
+            method()
