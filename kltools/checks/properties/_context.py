@@ -109,7 +109,8 @@ class Checker:
         from kltools.checks.properties import get_property
 
         cx = self.counterexample(theta0, reason) if status is Status.REFUTED else None
-        horizon = format_number(traj.t, 6) if traj is not None and traj.times else None
+        horizon = format_number(traj.t, 6).rstrip(".") if traj is not None and traj.times \
+            else None
         return Verdict(prop, get_property(prop).claim, status, evidence, cx, reason=reason,
                        init=self.init_of(theta0), horizon=horizon, trajectory=traj)
 
