@@ -121,14 +121,16 @@ def stalled_near_zero(lp: Any, grad_end: Any) -> bool:
 
 
 def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequence[int],
-                dps: int, motion: Any = None) -> LimitFacts | None:
+                dps: int, motion: Any = None, cache: dict[Any, Any] | None = None
+                ) -> LimitFacts | None:
     """The limit of a flow ending at ``theta_end`` and what is proved about it (module
     docstring); None when Newton from the end does not converge.
 
     ``motion`` is how far the flow moved over the last half of its run. A Newton limit farther
     than 10·motion from the end is another critical point (on a singular Hessian the
     pseudo-inverse step can jump along the critical set, or to a worse point): then the facts
-    are those of the end itself, uncertified."""
+    are those of the end itself, uncertified. ``cache`` (point → exponent result) spares
+    recomputing the exponent at the same exact point for later ends of the same flow."""
     from kltools.analysis.critical import certify_critical_point
     from kltools.analysis.exponent import lojasiewicz_exponent
     from kltools.analysis.limit import NewtonLimit
@@ -150,10 +152,16 @@ def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequen
     eig = _eigenvalues(newton, lp.theta, chi, dps)
     exact = _recognise(lp.theta, theta_end, dps)
     if exact is not None:
-        try:
-            r = lojasiewicz_exponent(problem, [str(q) for q in exact])
-        except DerivationError:
-            r = None
+        key = tuple(exact)
+        if cache is not None and key in cache:
+            r = cache[key]
+        else:
+            try:
+                r = lojasiewicz_exponent(problem, [str(q) for q in exact])
+            except DerivationError:
+                r = None
+            if cache is not None:
+                cache[key] = r
         if r is not None:
             lo, hi = (float(r.interval[0]), float(r.interval[1]))
             ex = to_fraction(r.exponent) if r.exponent is not None else None
@@ -203,22 +211,19 @@ def _windows(x: Sequence[float], y: Sequence[float], width: float, count: int
 
 
 def power_law(gaps: Sequence[Any], grads: Sequence[Any], *, floor: float, tol: float,
-              windows: int = 3) -> TailLaw | None:
-    """α in ‖∇L‖ ≈ c|L − L*|^α, fitted per window of the tail (one window = a third of the
-    decades of L − L* above ``floor`` and two decades below the start). None when fewer than
-    3 points per window."""
+              windows: int = 3, width: float = 1.0) -> TailLaw | None:
+    """α in ‖∇L‖ ≈ c|L − L*|^α, fitted on the last ``windows`` windows of ``width`` decades of
+    L − L* above ``floor`` (the last two must agree within ``tol`` for the law to be settled;
+    ``span`` is every decade above the floor). None when a window has fewer than 3 points."""
     pts = [(-log10abs(g), log10abs(d)) for g, d in zip(gaps, grads, strict=True)
            if g > 0 and d > 0]
-    if not pts:
-        return None
-    top = pts[0][0]
-    pts = [(a, b) for a, b in pts if top + 2 < a < -floor]
+    pts = [(a, b) for a, b in pts if a < -floor]
     if len(pts) < 3 * windows:
         return None
     x = [a for a, _ in pts]
     y = [-b for _, b in pts]
     span = x[-1] - x[0]
-    slopes = _windows(x, y, span / windows, windows)
+    slopes = _windows(x, y, min(width, span / windows), windows)
     if len(slopes) < windows:
         return None
     # y = −log‖∇L‖, x = −log|L − L*|: slope = α.

@@ -42,6 +42,7 @@ class Checker:
         self.problem = problem
         self.system = FlowSystem(derive(problem))
         self._why_not: dict[str, str | None] = {}
+        self._exponents: dict[Any, Any] = {}  # exact limit point → its exponent result
 
     def why_not(self, prop: Any) -> str | None:
         """``prop.applies(problem)``, computed once per property."""
@@ -109,8 +110,7 @@ class Checker:
         from kltools.checks.properties import get_property
 
         cx = self.counterexample(theta0, reason) if status is Status.REFUTED else None
-        horizon = format_number(traj.t, 6).rstrip(".") if traj is not None and traj.times \
-            else None
+        horizon = f"{to_float(traj.t):.6g}" if traj is not None and traj.times else None
         return Verdict(prop, get_property(prop).claim, status, evidence, cx, reason=reason,
                        init=self.init_of(theta0), horizon=horizon, trajectory=traj)
 
@@ -166,6 +166,33 @@ class Checker:
         chi = ev.pattern(state, KinkConvention.RIGHT, dps) if self.system.m else ()
         return to_mpf(ev.loss(state, chi, dps=dps), ctx)
 
+    def samples(self, traj: Trajectory, dps: int, n: int = 120) -> tuple[list[Any], list[Any]]:
+        """(L, ‖∇L‖) at the step ends and at ``n`` dense-output times, log-spaced over the last
+        six decades of t and evenly spaced over [T/2, T], in time order: a tail fit needs
+        samples in every decade, and a Taylor step of an exponential tail can span several."""
+        from kltools.compiled.pointwise import compile_program
+        from kltools.symbolic.kinks import KinkConvention
+
+        if traj.dense is None or not traj.times:
+            return list(traj.losses), list(traj.grad_norms)
+        ctx = mp_context(dps)
+        T = to_fraction(traj.t)
+        lo = max(to_fraction(traj.times[1]) if len(traj.times) > 1 else T / 2, T / 10 ** 6)
+        ratio = (T / lo) ** (1 / (n // 2)) if lo < T else 1
+        ts = {to_fraction(t) for t in traj.times}
+        ts |= {Fraction(lo) * Fraction(ratio ** k).limit_denominator(10 ** 9) for k in
+               range(n // 2)}
+        ts |= {T / 2 + T / 2 * Fraction(k, n // 2) for k in range(n // 2 + 1)}
+        f = compile_program(self.system.ev.gradient_program, "mpmath", dps)
+        losses, grads = [], []
+        for t in sorted(q for q in ts if 0 <= q <= T):
+            x = [to_mpf(v, ctx) for v in traj(t)]
+            chi = self.system.ev.pattern(x, KinkConvention.RIGHT, dps) if self.system.m else ()
+            out = f(x, list(chi))
+            losses.append(out[-1])
+            grads.append(ctx.sqrt(ctx.fsum(g * g for g in out[:-1])))
+        return losses, grads
+
     def limit(self, traj: Trajectory, dps: int) -> Any:
         """:func:`~kltools.analysis.tail.limit_facts` at the end of ``traj`` (None off a smooth
         end: sliding, stopped or non-convergent Newton)."""
@@ -179,7 +206,7 @@ class Checker:
         mid = [to_mpf(v, ctx) for v in traj(to_fraction(traj.t) / 2)]
         motion = max(abs(a - b) for a, b in zip(end, mid, strict=True))
         return limit_facts(self.problem, self.system, end, traj.info.get("pattern", []), work,
-                           motion)
+                           motion, self._exponents)
 
     def laws(self) -> list[tuple[str, Any]]:
         """The conservation laws to check: those :func:`kltools.symbolic.laws.conservation_laws`

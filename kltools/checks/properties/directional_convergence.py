@@ -12,29 +12,40 @@ For a linear model the limit direction is known exactly (the hard-margin SVM dir
 :mod:`kltools.analysis.maxmargin`): an angle to it that shrinks over log t also shows the
 direction settling.
 inconclusive — perfect classification is reached too late, or the direction is not settling yet.
+
+The horizon grows (×10 from ``t_start``) until the verdict is decided or the budget is spent;
+‖θ‖ grows like log t, so t of 1e12 and more is reached in a few hundred Taylor steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from kltools.checks.properties._base import Evidence, Options, Property, doc, register
+from kltools.checks.properties._base import Evidence, Horizon, Options, Property, doc, register
 from kltools.checks.verdict import Status, Verdict
 from kltools.numbers import to_float
 from kltools.spec.problem import Problem
 
 if TYPE_CHECKING:
     from kltools.checks.properties._context import Checker
+    from kltools.integrate.trajectory import Trajectory
 
 __all__ = ["DIRECTIONAL_CONVERGENCE", "DirectionalEvidence", "DirectionalOptions"]
 
 
 @dataclass(frozen=True)
 class DirectionalOptions(Options):
-    t_end: str | None = doc("horizon", "1e6")
     force: bool = doc("run even where the hypotheses fail (a negative control)", False)
+    seconds: float = doc("time budget per initialisation when the check chooses the horizon",
+                         60.0)
+    t_start: str = doc("first horizon tried when the check chooses it (then ×10)", "1e3")
+    t_max: str = doc("largest horizon the check may choose", "1e12")
+
+    def horizon(self) -> Horizon:
+        return Horizon(Fraction(self.t_start), 10, Fraction(self.t_max), self.seconds, 200_000)
 
 
 @dataclass(frozen=True)
@@ -120,17 +131,22 @@ def _svm_angles(c: Checker, report: Any, k: int | None) -> tuple[float, float] |
     return angle(report.directions[mid]), angle(report.directions[-1])
 
 
-def _run(c: Checker, theta0: Sequence[object] | None, o: DirectionalOptions) -> Verdict:
+def _read(c: Checker, traj: Trajectory, dps: int) -> tuple[Status, str, DirectionalEvidence]:
     from kltools.analysis.margins import MarginTracker
 
     net = c.problem.network
     k = net.homogeneity_degree() if net is not None else None
-    traj = c.flow(theta0, o.t_end, o.dps)
-    report = MarginTracker(c.d, k or 1).along(traj, o.dps)
+    report = MarginTracker(c.d, k or 1).along(traj, dps)
     svm = _svm_angles(c, report, k)
     status, why = _decide(report, svm is not None and svm[1] < svm[0])
-    return c.verdict("directional-convergence", status, DirectionalEvidence(report, svm),
-                     theta0, why, traj)
+    return status, why, DirectionalEvidence(report, svm)
+
+
+def _run(c: Checker, theta0: Sequence[object] | None, o: DirectionalOptions) -> Verdict:
+    traj = c.flow_until(theta0, o.t_end, o.dps, o.horizon(),
+                        lambda tr: _read(c, tr, o.dps)[0] is not Status.INCONCLUSIVE)
+    status, why, ev = _read(c, traj, o.dps)
+    return c.verdict("directional-convergence", status, ev, theta0, why, traj)
 
 
 DIRECTIONAL_CONVERGENCE = register(Property(
@@ -141,4 +157,4 @@ DIRECTIONAL_CONVERGENCE = register(Property(
     "holds when the margin is monotone, ‖θ‖ grows, the alignment improves and the direction "
     "settles (towards the exact max-margin direction for a linear model); refuted by a margin "
     "decrease beyond rounding or a bounded ‖θ‖; else inconclusive.",
-    DirectionalOptions, _run, _applies, default_t_end="1e6"))
+    DirectionalOptions, _run, _applies))

@@ -36,11 +36,12 @@ from kltools.checks.properties._base import (
     register,
     shown,
 )
-from kltools.checks.properties._tail import Tail, TailOptions, read_tail, tail_flow
+from kltools.checks.properties._tail import Tail, TailOptions, read_tail
 from kltools.checks.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from kltools.checks.properties._context import Checker
+    from kltools.integrate.trajectory import Trajectory
 
 __all__ = ["LOJASIEWICZ", "LojasiewiczEvidence", "LojasiewiczOptions"]
 
@@ -101,19 +102,16 @@ def _decide(a: float, alpha: float, facts: Any, o: LojasiewiczOptions) -> tuple[
                                  f"fit {alpha:.4f} does not agree yet")
 
 
-def _run(c: Checker, theta0: Sequence[object] | None, o: LojasiewiczOptions) -> Verdict:
-    traj = tail_flow(c, theta0, o)
-    if traj.info.get("stationary"):
-        return c.verdict("lojasiewicz", Status.HOLDS, LojasiewiczEvidence(note=STATIONARY),
-                         theta0, "", traj)
+def _assess(c: Checker, traj: Trajectory, o: LojasiewiczOptions
+            ) -> tuple[Status, str, LojasiewiczEvidence]:
+    """The verdict the trajectory supports, its reason and its evidence."""
     tail = read_tail(c, traj, o)
     if tail.l_star is None or tail.law is None or not tail.established(o):
         why = tail.how if tail.l_star is None else (
             f"{tail.describe()}: not an established law (needs {o.decades:g} decades and "
             f"windows within {o.agreement:g}); the flow reached t = {float(traj.t):.3g} "
             f"({traj.outcome.value})")
-        return c.verdict("lojasiewicz", Status.INCONCLUSIVE, LojasiewiczEvidence(
-            l_star=tail.l_star, reason=why), theta0, why, traj)
+        return Status.INCONCLUSIVE, why, LojasiewiczEvidence(l_star=tail.l_star, reason=why)
     facts = c.limit(traj, o.dps) if o.l_star is None else None
     alpha = tail.law.last
     if o.exponent is not None:
@@ -128,6 +126,17 @@ def _run(c: Checker, theta0: Sequence[object] | None, o: LojasiewiczOptions) -> 
         a, alpha, tail.law.values, tail.l_star, tail.how, tail.law.span,
         facts.to_json() if facts is not None else None, 10 ** cmax if status is Status.HOLDS
         else None, pts if status is Status.REFUTED else None, reason=why or None)
+    return status, why, ev
+
+
+def _run(c: Checker, theta0: Sequence[object] | None, o: LojasiewiczOptions) -> Verdict:
+    # The horizon grows until the verdict is decided (or the budget is spent).
+    traj = c.flow_until(theta0, o.t_end, o.dps, o.horizon(),
+                        lambda tr: _assess(c, tr, o)[0] is not Status.INCONCLUSIVE)
+    if traj.info.get("stationary"):
+        return c.verdict("lojasiewicz", Status.HOLDS, LojasiewiczEvidence(note=STATIONARY),
+                         theta0, "", traj)
+    status, why, ev = _assess(c, traj, o)
     return c.verdict("lojasiewicz", status, ev, theta0, why, traj)
 
 
