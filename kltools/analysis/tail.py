@@ -57,6 +57,12 @@ class LimitFacts:
         Hessian eigenvalues at the limit (floats, ascending).
     flow_scale
         s in θ' = −s∇L.
+    isolated
+        The limit is proved an isolated critical point: non-degenerate (Krawczyk), or a
+        polynomial objective whose gradient ideal is zero-dimensional (Gröbner basis), so there
+        are finitely many critical points. A critical point on a curve of critical points
+        (e.g. the origin of (xy)²) need not be the flow's limit even when the flow passes
+        close to it, so only an isolated one is trusted to predict the tail.
     """
 
     point: tuple[str, ...]
@@ -68,6 +74,7 @@ class LimitFacts:
     method: str
     eigenvalues: tuple[float, ...]
     flow_scale: float
+    isolated: bool = False
 
     @property
     def linear_rate(self) -> float | None:
@@ -81,7 +88,7 @@ class LimitFacts:
                 "exponent": None if self.exponent is None else str(self.exponent),
                 "interval": None if self.interval is None else
                 [f"{self.interval[0]:.4f}", f"{self.interval[1]:.4f}"],
-                "method": self.method,
+                "method": self.method, "isolated": self.isolated,
                 "hessian eigenvalues": [float(f"{e:.6g}") for e in self.eigenvalues]}
 
 
@@ -118,6 +125,20 @@ def stalled_near_zero(lp: Any, grad_end: Any) -> bool:
     start (``grad_end``): at a degenerate zero the pseudo-inverse drops the flat direction once
     its curvature falls below the cut-off and Newton stalls close to the zero."""
     return bool(lp.grad_norm * 1_000_000 <= grad_end)
+
+
+def _finitely_many_critical_points(problem: Any) -> bool:
+    """Whether ∇L = 0 has finitely many complex solutions (a zero-dimensional ideal, decided by a
+    Gröbner basis over ℚ); only for polynomial objectives, False otherwise."""
+    import sympy as sp
+
+    obj = getattr(problem, "objective", None)
+    if obj is None or not obj.expr.is_polynomial(*obj.variables):
+        return False
+    grads = [sp.expand(sp.diff(obj.expr, v)) for v in obj.variables]
+    if all(g == 0 for g in grads):
+        return False
+    return bool(sp.groebner(grads, *obj.variables, order="grevlex").is_zero_dimensional)
 
 
 def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequence[int],
@@ -166,7 +187,7 @@ def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequen
             lo, hi = (float(r.interval[0]), float(r.interval[1]))
             ex = to_fraction(r.exponent) if r.exponent is not None else None
             return LimitFacts(tuple(str(q) for q in exact), lp.loss, True, True, ex, (lo, hi),
-                              r.method, eig, s)
+                              r.method, eig, s, _finitely_many_critical_points(problem))
     point = [format_number(v, dps) for v in lp.theta]
     try:
         cp = certify_critical_point(problem, point, dps=dps, refine=False)
@@ -174,7 +195,7 @@ def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequen
         cp = None
     if cp is not None and cp.certified and cp.nondegenerate:
         return LimitFacts(tuple(cp.point), lp.loss, False, True, Fraction(1, 2), (0.5, 0.5),
-                          "morse (Krawczyk-certified non-degenerate limit)", eig, s)
+                          "morse (Krawczyk-certified non-degenerate limit)", eig, s, True)
     return LimitFacts(tuple(format_number(v, 12) for v in lp.theta), lp.loss, False, False, None,
                       None, "none (degenerate or uncertified limit)", eig, s)
 

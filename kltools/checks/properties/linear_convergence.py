@@ -105,7 +105,8 @@ def _decide(alpha: float, rates: Any, facts: Any, o: LinearOptions) -> tuple[Sta
             return Status.INCONCLUSIVE, (f"the settled rate {rates.last:.5g} differs from 2 s "
                                          f"lambda = {pred:.5g} at the limit")
         return Status.HOLDS, ""
-    if alpha > 0.5 + tol and facts is not None and facts.certified and facts.interval:
+    if alpha > 0.5 + tol and facts is not None and facts.certified and facts.isolated \
+            and facts.interval:
         lo, hi = facts.interval
         if lo > 0.5 and lo - tol <= alpha <= hi + tol:
             p = 1 / (2 * alpha - 1)

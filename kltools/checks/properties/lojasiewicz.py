@@ -6,9 +6,11 @@ arXiv 0802.0826 and :mod:`kltools.analysis.tail`):
 * the **observed law**: ‖∇L‖ ≈ c|L − L*|^α fitted on windows of the tail; it is *established*
   when the tail spans ``decades`` of L − L* and the last two windows agree within
   ``agreement`` (the horizon grows until then, or the budget is spent);
-* the **limit's exponent** θ: the limit found by Newton from the end, proved a critical point
-  (exactly at a recognised rational point, or by a Krawczyk box), its exponent by the exact
-  methods, else a numerical interval at that certified point.
+* the **limit's exponent** θ: the limit found by Newton from the end, proved an isolated
+  critical point (exactly at a recognised rational point of a polynomial with finitely many
+  critical points, or by a Krawczyk box), its exponent by the exact methods, else a numerical
+  interval at that certified point. A critical point on a curve of critical points is not
+  trusted: the flow may pass near it and converge elsewhere.
 
 holds — the law is established and α ≤ a + agreement (the ratio |L − L*|^a/‖∇L‖ stays bounded),
 and a is not below a proved exponent θ of the limit.
@@ -83,7 +85,7 @@ def _witness(tail: Tail, a: float) -> tuple[list[dict[str, float]], float]:
 
 def _decide(a: float, alpha: float, facts: Any, o: LojasiewiczOptions) -> tuple[Status, str]:
     tol = o.agreement
-    if facts is None or not facts.certified or facts.interval is None:
+    if facts is None or not (facts.certified and facts.isolated) or facts.interval is None:
         if alpha <= a + tol:
             return Status.HOLDS, ""
         return Status.INCONCLUSIVE, (f"the tail fit gives {alpha:.4f} > {a:g} but the limit is "
