@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from kltools.analysis.alongflow import tail_fit
@@ -244,7 +245,11 @@ def power_law(gaps: Sequence[Any], grads: Sequence[Any], *, floor: float, tol: f
     x = [a for a, _ in pts]
     y = [-b for _, b in pts]
     span = x[-1] - x[0]
-    slopes = _windows(x, y, min(width, span / windows), windows)
+    # A fast exponential tail can fall a decade or more between samples: widen the windows to
+    # hold four sample spacings (the law is then fitted on more decades, never fewer points).
+    gaps_x = sorted(b - a for a, b in pairwise(x[-max(4, len(x) // 3):]))  # near the end
+    spacing = gaps_x[len(gaps_x) // 2] if gaps_x else 0.0
+    slopes = _windows(x, y, min(max(width, 4 * spacing), span / windows), windows)
     if len(slopes) < windows:
         return None
     # y = −log‖∇L‖, x = −log|L − L*|: slope = α.

@@ -13,7 +13,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from kltools.checks.properties._base import Horizon
+from kltools.checks.properties._base import AUTO, Horizon
 from kltools.checks.verdict import Status, Verdict
 from kltools.errors import SpecError
 from kltools.integrate.flow import FlowSystem, integrate
@@ -76,7 +76,7 @@ class Checker:
                    horizon: Horizon, enough: Callable[[Trajectory], bool]) -> Trajectory:
         """The flow to ``t_end`` when given; else to growing horizons until ``enough(traj)``
         or the budget of ``horizon`` is spent (see :class:`Horizon`)."""
-        if t_end is not None:
+        if t_end is not None and t_end != AUTO:
             return self.flow(theta0, t_end, dps)
         deadline = time.monotonic() + horizon.seconds
         T = horizon.start

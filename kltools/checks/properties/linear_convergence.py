@@ -89,7 +89,10 @@ def _rayleigh(c: Checker, traj: Trajectory, tail: Tail, o: LinearOptions
     rq = [c.rayleigh(th, traj.info.get("pattern", []), dps=o.dps).quotient
           for th in traj.states]
     pred = 2 * to_float(c.d.flow_scale) * min(to_float(r) for r in rq) / c.problem.data.n
-    keep = [(to_float(t), log10abs(g)) for t, g in zip(traj.times, tail.gaps, strict=True)
+    from kltools.analysis.tail import gaps_of
+
+    gaps = gaps_of(traj.losses, tail.l_star, int(traj.info.get("working_dps", o.dps)))
+    keep = [(to_float(t), log10abs(g)) for t, g in zip(traj.times, gaps, strict=True)
             if g > 0 and log10abs(g) > tail.floor]
     obs = (keep[0][1] - keep[-1][1]) * math.log(10) / (keep[-1][0] - keep[0][0])
     return pred, obs
