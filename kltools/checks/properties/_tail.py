@@ -8,11 +8,13 @@ windows agree within ``agreement``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from kltools.checks.properties._base import Horizon, Options, doc
+from kltools.checks.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from kltools.checks.properties._context import Checker
@@ -76,3 +78,16 @@ def read_tail(c: Checker, traj: Trajectory, o: TailOptions) -> Tail:
     gaps = gaps_of(losses, ls, work)
     law = power_law(gaps, grads, floor=floor, tol=o.agreement)
     return Tail(ls, how, law, gaps, grads, floor)
+
+
+def decide_along_flow(c: Checker, name: str, theta0: Sequence[object] | None, o: TailOptions,
+                      assess: Callable[..., tuple[Status, str, Any]], stationary: Any
+                      ) -> Verdict:
+    """Integrate with a horizon that grows until ``assess(c, traj, o)`` decides (or the budget
+    is spent, or ``o.t_end`` is given) and return the verdict it supports."""
+    traj = c.flow_until(theta0, o.t_end, o.dps, o.horizon(),
+                        lambda tr: assess(c, tr, o)[0] is not Status.INCONCLUSIVE)
+    if traj.info.get("stationary"):
+        return c.verdict(name, Status.HOLDS, stationary, theta0, "", traj)
+    status, why, ev = assess(c, traj, o)
+    return c.verdict(name, status, ev, theta0, why, traj)

@@ -33,7 +33,7 @@ from kltools.checks.properties._base import (
     register,
     shown,
 )
-from kltools.checks.properties._tail import Tail, TailOptions, read_tail
+from kltools.checks.properties._tail import Tail, TailOptions, decide_along_flow, read_tail
 from kltools.checks.verdict import Status, Verdict
 
 if TYPE_CHECKING:
@@ -143,15 +143,9 @@ def _assess(c: Checker, traj: Trajectory, o: LinearOptions) -> tuple[Status, str
     return status, why, ev
 
 
-def _run(c: Checker, theta0: Sequence[object] | None, o: LinearOptions) -> Verdict:
-    # The horizon grows until the verdict is decided (or the budget is spent).
-    traj = c.flow_until(theta0, o.t_end, o.dps, o.horizon(),
-                        lambda tr: _assess(c, tr, o)[0] is not Status.INCONCLUSIVE)
-    if traj.info.get("stationary"):
-        return c.verdict("linear-convergence", Status.HOLDS, LinearEvidence(note=STATIONARY),
-                         theta0, "", traj)
-    status, why, ev = _assess(c, traj, o)
-    return c.verdict("linear-convergence", status, ev, theta0, why, traj)
+def _run(c: Checker, theta0: Sequence[object] | None, o: Any) -> Verdict:
+    return decide_along_flow(c, "linear-convergence", theta0, o, _assess,
+                             LinearEvidence(note=STATIONARY))
 
 
 LINEAR_CONVERGENCE = register(Property(
