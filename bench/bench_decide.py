@@ -55,8 +55,12 @@ CASES = [
      {"exponent": "5/6"}, "refuted"),
     ("x^2+y^4 a=3/4", lambda: _objective("x**2 + y**4", "x,y", "0.5,0.5"), "lojasiewicz",
      {"exponent": "3/4"}, "holds"),
+    ("x^2+y^4 a=1/2", lambda: _objective("x**2 + y**4", "x,y", "0.5,0.5"), "lojasiewicz",
+     {"exponent": "1/2"}, "refuted"),
     ("x^4+y^6 a=5/6", lambda: _objective("x**4 + y**6", "x,y", "0.5,0.5"), "lojasiewicz",
      {"exponent": "5/6"}, "holds"),
+    ("x^4+y^6 a=3/4", lambda: _objective("x**4 + y**6", "x,y", "0.5,0.5"), "lojasiewicz",
+     {"exponent": "3/4"}, "refuted"),
     ("valley a=5/6", lambda: _objective("(x - y**2)**2 + y**6", "x,y", "0.5,0.6"),
      "lojasiewicz", {"exponent": "5/6"}, "holds"),
     ("valley a=3/4", lambda: _objective("(x - y**2)**2 + y**6", "x,y", "0.5,0.6"),
@@ -74,6 +78,9 @@ CASES = [
     ("x^6 linear", lambda: _objective("x**6", "x", "0.5"), "linear-convergence", {},
      "refuted"),
     ("separable, exp loss", _classifier, "directional-convergence", {}, "holds"),
+    ("separable, logistic loss",
+     lambda: load_problem(ROOT / "examples" / "linear_classifier_logistic.toml"),
+     "directional-convergence", {}, "holds"),
 ]
 
 

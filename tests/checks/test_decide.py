@@ -129,3 +129,29 @@ def test_a_registered_toy_property_is_checked_documented_and_helped() -> None:
             check_property("toy-decrease", objective("x**2", "x", "1"), exponent="1/2")
     finally:
         del PROPERTIES["toy-decrease"]
+
+
+def test_separable_classification_with_the_exponential_loss_holds_towards_the_svm() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "examples" /
+            "linear_classifier_logistic.toml").read_text()
+    p = load_problem(text.replace('kind = "logistic"', 'kind = "exponential"'))
+    v = check_property("directional-convergence", p)
+    assert v.status is Status.HOLDS
+    mid, end = v.evidence.svm_angles  # angles to the exact max-margin direction (4/7, 6/7)
+    assert end < mid < 0.5
+
+
+def test_a_rising_misalignment_is_not_a_refutation() -> None:
+    from kltools.analysis.margins import MarginReport
+    from kltools.checks.properties.directional_convergence import _decide
+
+    # Margin monotone and |theta| growing, but 1 - cos rises at the end: a transient.
+    r = MarginReport(t0=1, times=[1.0, 10.0, 100.0, 1000.0, 10000.0, 1e5],
+                     norms=[1.0, 2, 3, 4, 5, 6], margins=[0.1] * 6,
+                     smoothed=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+                     misalignment=[0.5, 0.1, 0.01, 0.001, 0.001, 0.01],
+                     directions=[[1.0, 0.0]] * 6)
+    status, why = _decide(r)
+    assert status is Status.INCONCLUSIVE and "transient" in why
