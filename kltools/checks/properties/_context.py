@@ -132,13 +132,20 @@ class Checker:
         from kltools.analysis.tail import stalled_near_zero
 
         if not lp.converged and not stalled_near_zero(lp, traj.grad_norms[-1]):
-            return None, "Newton from the end did not converge"
+            return self._fallback(traj, work, "Newton from the end did not converge")
         if lp.loss > to_mpf(traj.losses[-1], ctx) * (1 + ctx.mpf(10) ** (-(work // 2))):
             # L decreases along the flow, so its limit lies below L(T): this is another
             # critical point, not the flow's limit.
-            return None, "Newton from the end found a critical point above L(T), not the limit"
+            return self._fallback(traj, work, "Newton from the end found a critical point "
+                                  "above L(T), not the limit")
         return lp.loss, (f"Newton limit ({lp.iterations} iterations, |grad| "
                          f"{format_number(lp.grad_norm, 3)})")
+
+    def _fallback(self, traj: Trajectory, work: int, why: str) -> tuple[Any, str]:
+        """Aitken's Δ² on the loss tail when Newton gives no usable limit (it is exact for a
+        geometric tail and refuses a tail that is not geometric)."""
+        est, how = self._aitken(traj, work)
+        return (None, f"{why}; {how}") if est is None else (est, f"{how} ({why})")
 
     def _aitken(self, traj: Trajectory, work: int) -> tuple[Any, str]:
         # The limit is not a critical point of a smooth piece (Newton does not apply), but
@@ -149,11 +156,11 @@ class Checker:
         vals = [self.loss_at(traj, T * Fraction(k, 10), work) for k in (8, 9, 10)]
         d1, d2 = vals[2] - vals[1], vals[1] - vals[0]
         if d2 == 0 or d1 == d2 or not 0 <= d1 / d2 < 1:
-            return None, "the flow ends sliding and its loss tail is not geometric"
+            return None, "the loss tail is not geometric"
         if d1 / d2 < ctx.mpf(10) ** (-8):
-            return vals[2], "the sliding flow has converged: L* is the final loss"
+            return vals[2], "the flow has converged to rounding: L* is the final loss"
         est = vals[2] - d1 * d1 / (d1 - d2)
-        return est, (f"Aitken extrapolation of the sliding tail (ratio "
+        return est, (f"Aitken extrapolation of the loss tail (ratio "
                      f"{to_float(d1 / d2):.4g} per T/10)")
 
     def loss_at(self, traj: Trajectory, t: Any, dps: int) -> Any:

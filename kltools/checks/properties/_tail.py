@@ -32,8 +32,8 @@ class TailOptions(Options):
                            "last two windows, and between the fit and the limit's exponent)",
                            0.02)
     seconds: float = doc("time budget per initialisation when the check chooses the horizon",
-                         25.0)
-    t_start: str = doc("first horizon tried when the check chooses it (then ×4)", "30")
+                         40.0)
+    t_start: str = doc("first horizon tried when the check chooses it (then ×4)", "1")
     t_max: str = doc("largest horizon the check may choose", "1e12")
 
     def horizon(self) -> Horizon:
