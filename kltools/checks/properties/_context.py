@@ -83,7 +83,9 @@ class Checker:
         while True:
             left = max(1.0, deadline - time.monotonic())
             traj = self.flow(theta0, T, dps, wall_time=left, max_steps=horizon.max_steps)
-            if (traj.outcome is not Outcome.OK or traj.info.get("stationary") or enough(traj)
+            # A run ending on a sliding mode reached T; a blow-up or a guard ends the search.
+            if (traj.outcome in (Outcome.BLOWUP, Outcome.MAX_STEPS)
+                    or traj.info.get("stationary") or enough(traj)
                     or horizon.t_max <= T or time.monotonic() >= deadline):
                 return traj
             T = min(T * horizon.growth, horizon.t_max)
