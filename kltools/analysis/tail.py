@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from kltools.analysis.alongflow import tail_fit
@@ -57,6 +58,12 @@ class LimitFacts:
         Hessian eigenvalues at the limit (floats, ascending).
     flow_scale
         s in θ' = −s∇L.
+    isolated
+        The limit is proved an isolated critical point: non-degenerate (Krawczyk), or a
+        polynomial objective whose gradient ideal is zero-dimensional (Gröbner basis), so there
+        are finitely many critical points. A critical point on a curve of critical points
+        (e.g. the origin of (xy)²) need not be the flow's limit even when the flow passes
+        close to it, so only an isolated one is trusted to predict the tail.
     """
 
     point: tuple[str, ...]
@@ -68,6 +75,7 @@ class LimitFacts:
     method: str
     eigenvalues: tuple[float, ...]
     flow_scale: float
+    isolated: bool = False
 
     @property
     def linear_rate(self) -> float | None:
@@ -81,7 +89,7 @@ class LimitFacts:
                 "exponent": None if self.exponent is None else str(self.exponent),
                 "interval": None if self.interval is None else
                 [f"{self.interval[0]:.4f}", f"{self.interval[1]:.4f}"],
-                "method": self.method,
+                "method": self.method, "isolated": self.isolated,
                 "hessian eigenvalues": [float(f"{e:.6g}") for e in self.eigenvalues]}
 
 
@@ -120,15 +128,31 @@ def stalled_near_zero(lp: Any, grad_end: Any) -> bool:
     return bool(lp.grad_norm * 1_000_000 <= grad_end)
 
 
+def _finitely_many_critical_points(problem: Any) -> bool:
+    """Whether ∇L = 0 has finitely many complex solutions (a zero-dimensional ideal, decided by a
+    Gröbner basis over ℚ); only for polynomial objectives, False otherwise."""
+    import sympy as sp
+
+    obj = getattr(problem, "objective", None)
+    if obj is None or not obj.expr.is_polynomial(*obj.variables):
+        return False
+    grads = [sp.expand(sp.diff(obj.expr, v)) for v in obj.variables]
+    if all(g == 0 for g in grads):
+        return False
+    return bool(sp.groebner(grads, *obj.variables, order="grevlex").is_zero_dimensional)
+
+
 def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequence[int],
-                dps: int, motion: Any = None) -> LimitFacts | None:
+                dps: int, motion: Any = None, cache: dict[Any, Any] | None = None
+                ) -> LimitFacts | None:
     """The limit of a flow ending at ``theta_end`` and what is proved about it (module
     docstring); None when Newton from the end does not converge.
 
     ``motion`` is how far the flow moved over the last half of its run. A Newton limit farther
     than 10·motion from the end is another critical point (on a singular Hessian the
     pseudo-inverse step can jump along the critical set, or to a worse point): then the facts
-    are those of the end itself, uncertified."""
+    are those of the end itself, uncertified. ``cache`` (point → exponent result) spares
+    recomputing the exponent at the same exact point for later ends of the same flow."""
     from kltools.analysis.critical import certify_critical_point
     from kltools.analysis.exponent import lojasiewicz_exponent
     from kltools.analysis.limit import NewtonLimit
@@ -150,15 +174,21 @@ def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequen
     eig = _eigenvalues(newton, lp.theta, chi, dps)
     exact = _recognise(lp.theta, theta_end, dps)
     if exact is not None:
-        try:
-            r = lojasiewicz_exponent(problem, [str(q) for q in exact])
-        except DerivationError:
-            r = None
+        key = tuple(exact)
+        if cache is not None and key in cache:
+            r = cache[key]
+        else:
+            try:
+                r = lojasiewicz_exponent(problem, [str(q) for q in exact])
+            except DerivationError:
+                r = None
+            if cache is not None:
+                cache[key] = r
         if r is not None:
             lo, hi = (float(r.interval[0]), float(r.interval[1]))
             ex = to_fraction(r.exponent) if r.exponent is not None else None
             return LimitFacts(tuple(str(q) for q in exact), lp.loss, True, True, ex, (lo, hi),
-                              r.method, eig, s)
+                              r.method, eig, s, _finitely_many_critical_points(problem))
     point = [format_number(v, dps) for v in lp.theta]
     try:
         cp = certify_critical_point(problem, point, dps=dps, refine=False)
@@ -166,7 +196,7 @@ def limit_facts(problem: Any, system: Any, theta_end: Sequence[Any], chi: Sequen
         cp = None
     if cp is not None and cp.certified and cp.nondegenerate:
         return LimitFacts(tuple(cp.point), lp.loss, False, True, Fraction(1, 2), (0.5, 0.5),
-                          "morse (Krawczyk-certified non-degenerate limit)", eig, s)
+                          "morse (Krawczyk-certified non-degenerate limit)", eig, s, True)
     return LimitFacts(tuple(format_number(v, 12) for v in lp.theta), lp.loss, False, False, None,
                       None, "none (degenerate or uncertified limit)", eig, s)
 
@@ -203,22 +233,23 @@ def _windows(x: Sequence[float], y: Sequence[float], width: float, count: int
 
 
 def power_law(gaps: Sequence[Any], grads: Sequence[Any], *, floor: float, tol: float,
-              windows: int = 3) -> TailLaw | None:
-    """α in ‖∇L‖ ≈ c|L − L*|^α, fitted per window of the tail (one window = a third of the
-    decades of L − L* above ``floor`` and two decades below the start). None when fewer than
-    3 points per window."""
+              windows: int = 3, width: float = 1.0) -> TailLaw | None:
+    """α in ‖∇L‖ ≈ c|L − L*|^α, fitted on the last ``windows`` windows of ``width`` decades of
+    L − L* above ``floor`` (the last two must agree within ``tol`` for the law to be settled;
+    ``span`` is every decade above the floor). None when a window has fewer than 3 points."""
     pts = [(-log10abs(g), log10abs(d)) for g, d in zip(gaps, grads, strict=True)
            if g > 0 and d > 0]
-    if not pts:
-        return None
-    top = pts[0][0]
-    pts = [(a, b) for a, b in pts if top + 2 < a < -floor]
+    pts = [(a, b) for a, b in pts if a < -floor]
     if len(pts) < 3 * windows:
         return None
     x = [a for a, _ in pts]
     y = [-b for _, b in pts]
     span = x[-1] - x[0]
-    slopes = _windows(x, y, span / windows, windows)
+    # A fast exponential tail can fall a decade or more between samples: widen the windows to
+    # hold four sample spacings (the law is then fitted on more decades, never fewer points).
+    gaps_x = sorted(b - a for a, b in pairwise(x[-max(4, len(x) // 3):]))  # near the end
+    spacing = gaps_x[len(gaps_x) // 2] if gaps_x else 0.0
+    slopes = _windows(x, y, min(max(width, 4 * spacing), span / windows), windows)
     if len(slopes) < windows:
         return None
     # y = −log‖∇L‖, x = −log|L − L*|: slope = α.

@@ -32,8 +32,8 @@ def _options(problem: Problem, prop: str | None, t_end: object, dps: object,
         raise SpecError(f"seed must be a non-negative integer, got {seed!r}", "--seed")
     if t_end is None:
         t_end = get_property(prop).default_t_end if prop else "10"
-    te = None if t_end is None else _horizon(t_end)  # None: each run's horizon is chosen
-    opts: dict[str, Any] = {"t_end": None if te is None else str(te), "dps": dps, "seed": seed}
+    te = None if t_end == "auto" else _horizon(t_end)  # "auto": each run chooses its own
+    opts: dict[str, Any] = {"t_end": "auto" if te is None else str(te), "dps": dps, "seed": seed}
     if exponent is not None:
         if prop != "lojasiewicz":
             raise SpecError("--exponent goes with --property lojasiewicz", "--exponent")

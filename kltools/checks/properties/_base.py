@@ -46,6 +46,10 @@ __all__ = [
 ]
 
 
+AUTO = "auto"
+"""The horizon value meaning "chosen by the check"."""
+
+
 def doc(text: str, default: Any = None, **kw: Any) -> Any:
     """A dataclass field with a documentation string (shown in the CLI help)."""
     return field(default=default, metadata={"doc": text, **kw})
@@ -61,8 +65,8 @@ def shown(label: str, fmt: Callable[[Any], Any] | None = None, default: Any = No
 class Options:
     """Options every property takes.
 
-    ``t_end`` is the horizon: ``None`` lets the property choose it (its own fixed default, or,
-    for asymptotic claims, integration until the tail criterion holds or the budget is spent).
+    ``t_end`` is the horizon: ``None`` (the property's default) or ``"auto"`` lets the property
+    choose it (asymptotic claims integrate until the verdict is decided or the budget is spent).
     """
 
     t_end: str | None = doc("horizon; default: chosen by the property")
@@ -141,7 +145,7 @@ class Property:
     applies
         ``applies(problem)``: ``None`` when the property applies, else the reason it does not.
     default_t_end
-        The fixed horizon, or ``None`` when the property chooses it along the run.
+        The fixed horizon, or ``"auto"`` when the property chooses it along the run.
     """
 
     name: str
@@ -151,7 +155,7 @@ class Property:
     options: type[Options]
     body: Callable[..., Verdict]
     applies: Callable[[Problem], str | None] = _applies_always
-    default_t_end: str | None = None
+    default_t_end: str = AUTO
 
     def parse(self, **options: Any) -> Options:
         """The options object; unknown names raise :class:`SpecError` naming the known ones."""
@@ -188,7 +192,8 @@ class Property:
     def help(self) -> str:
         """The documentation shown by ``kltools check --help``."""
         opts = "; ".join(f"{n} = {d}" for n, d, _ in self.option_docs() if n != "dps")
-        horizon = self.default_t_end or "chosen by the check"
+        horizon = ("auto (grown until the verdict is decided or the budget is spent)"
+                   if self.default_t_end == AUTO else self.default_t_end)
         return (f"{self.name}: {self.claim}. Hypotheses: {self.hypotheses}. Decided: {self.rule} "
                 f"Horizon: {horizon}. Defaults: {opts}.")
 

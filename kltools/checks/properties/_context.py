@@ -13,7 +13,7 @@ from fractions import Fraction
 from functools import cached_property
 from typing import Any
 
-from kltools.checks.properties._base import Horizon
+from kltools.checks.properties._base import AUTO, Horizon
 from kltools.checks.verdict import Status, Verdict
 from kltools.errors import SpecError
 from kltools.integrate.flow import FlowSystem, integrate
@@ -42,6 +42,7 @@ class Checker:
         self.problem = problem
         self.system = FlowSystem(derive(problem))
         self._why_not: dict[str, str | None] = {}
+        self._exponents: dict[Any, Any] = {}  # exact limit point → its exponent result
 
     def why_not(self, prop: Any) -> str | None:
         """``prop.applies(problem)``, computed once per property."""
@@ -75,14 +76,16 @@ class Checker:
                    horizon: Horizon, enough: Callable[[Trajectory], bool]) -> Trajectory:
         """The flow to ``t_end`` when given; else to growing horizons until ``enough(traj)``
         or the budget of ``horizon`` is spent (see :class:`Horizon`)."""
-        if t_end is not None:
+        if t_end is not None and t_end != AUTO:
             return self.flow(theta0, t_end, dps)
         deadline = time.monotonic() + horizon.seconds
         T = horizon.start
         while True:
             left = max(1.0, deadline - time.monotonic())
             traj = self.flow(theta0, T, dps, wall_time=left, max_steps=horizon.max_steps)
-            if (traj.outcome is not Outcome.OK or traj.info.get("stationary") or enough(traj)
+            # A run ending on a sliding mode reached T; a blow-up or a guard ends the search.
+            if (traj.outcome in (Outcome.BLOWUP, Outcome.MAX_STEPS)
+                    or traj.info.get("stationary") or enough(traj)
                     or horizon.t_max <= T or time.monotonic() >= deadline):
                 return traj
             T = min(T * horizon.growth, horizon.t_max)
@@ -109,7 +112,7 @@ class Checker:
         from kltools.checks.properties import get_property
 
         cx = self.counterexample(theta0, reason) if status is Status.REFUTED else None
-        horizon = format_number(traj.t, 6) if traj is not None and traj.times else None
+        horizon = f"{to_float(traj.t):.6g}" if traj is not None and traj.times else None
         return Verdict(prop, get_property(prop).claim, status, evidence, cx, reason=reason,
                        init=self.init_of(theta0), horizon=horizon, trajectory=traj)
 
@@ -131,13 +134,20 @@ class Checker:
         from kltools.analysis.tail import stalled_near_zero
 
         if not lp.converged and not stalled_near_zero(lp, traj.grad_norms[-1]):
-            return None, "Newton from the end did not converge"
+            return self._fallback(traj, work, "Newton from the end did not converge")
         if lp.loss > to_mpf(traj.losses[-1], ctx) * (1 + ctx.mpf(10) ** (-(work // 2))):
             # L decreases along the flow, so its limit lies below L(T): this is another
             # critical point, not the flow's limit.
-            return None, "Newton from the end found a critical point above L(T), not the limit"
+            return self._fallback(traj, work, "Newton from the end found a critical point "
+                                  "above L(T), not the limit")
         return lp.loss, (f"Newton limit ({lp.iterations} iterations, |grad| "
                          f"{format_number(lp.grad_norm, 3)})")
+
+    def _fallback(self, traj: Trajectory, work: int, why: str) -> tuple[Any, str]:
+        """Aitken's Δ² on the loss tail when Newton gives no usable limit (it is exact for a
+        geometric tail and refuses a tail that is not geometric)."""
+        est, how = self._aitken(traj, work)
+        return (None, f"{why}; {how}") if est is None else (est, f"{how} ({why})")
 
     def _aitken(self, traj: Trajectory, work: int) -> tuple[Any, str]:
         # The limit is not a critical point of a smooth piece (Newton does not apply), but
@@ -148,11 +158,11 @@ class Checker:
         vals = [self.loss_at(traj, T * Fraction(k, 10), work) for k in (8, 9, 10)]
         d1, d2 = vals[2] - vals[1], vals[1] - vals[0]
         if d2 == 0 or d1 == d2 or not 0 <= d1 / d2 < 1:
-            return None, "the flow ends sliding and its loss tail is not geometric"
+            return None, "the loss tail is not geometric"
         if d1 / d2 < ctx.mpf(10) ** (-8):
-            return vals[2], "the sliding flow has converged: L* is the final loss"
+            return vals[2], "the flow has converged to rounding: L* is the final loss"
         est = vals[2] - d1 * d1 / (d1 - d2)
-        return est, (f"Aitken extrapolation of the sliding tail (ratio "
+        return est, (f"Aitken extrapolation of the loss tail (ratio "
                      f"{to_float(d1 / d2):.4g} per T/10)")
 
     def loss_at(self, traj: Trajectory, t: Any, dps: int) -> Any:
@@ -164,6 +174,33 @@ class Checker:
         state = [to_mpf(v, ctx) for v in traj(t)]
         chi = ev.pattern(state, KinkConvention.RIGHT, dps) if self.system.m else ()
         return to_mpf(ev.loss(state, chi, dps=dps), ctx)
+
+    def samples(self, traj: Trajectory, dps: int, n: int = 120) -> tuple[list[Any], list[Any]]:
+        """(L, ‖∇L‖) at the step ends and at ``n`` dense-output times, log-spaced over the last
+        six decades of t and evenly spaced over [T/2, T], in time order: a tail fit needs
+        samples in every decade, and a Taylor step of an exponential tail can span several."""
+        from kltools.compiled.pointwise import compile_program
+        from kltools.symbolic.kinks import KinkConvention
+
+        if traj.dense is None or not traj.times:
+            return list(traj.losses), list(traj.grad_norms)
+        ctx = mp_context(dps)
+        T = to_fraction(traj.t)
+        lo = max(to_fraction(traj.times[1]) if len(traj.times) > 1 else T / 2, T / 10 ** 6)
+        ratio = (T / lo) ** (1 / (n // 2)) if lo < T else 1
+        ts = {to_fraction(t) for t in traj.times}
+        ts |= {Fraction(lo) * Fraction(ratio ** k).limit_denominator(10 ** 9) for k in
+               range(n // 2)}
+        ts |= {T / 2 + T / 2 * Fraction(k, n // 2) for k in range(n // 2 + 1)}
+        f = compile_program(self.system.ev.gradient_program, "mpmath", dps)
+        losses, grads = [], []
+        for t in sorted(q for q in ts if 0 <= q <= T):
+            x = [to_mpf(v, ctx) for v in traj(t)]
+            chi = self.system.ev.pattern(x, KinkConvention.RIGHT, dps) if self.system.m else ()
+            out = f(x, list(chi))
+            losses.append(out[-1])
+            grads.append(ctx.sqrt(ctx.fsum(g * g for g in out[:-1])))
+        return losses, grads
 
     def limit(self, traj: Trajectory, dps: int) -> Any:
         """:func:`~kltools.analysis.tail.limit_facts` at the end of ``traj`` (None off a smooth
@@ -178,7 +215,7 @@ class Checker:
         mid = [to_mpf(v, ctx) for v in traj(to_fraction(traj.t) / 2)]
         motion = max(abs(a - b) for a, b in zip(end, mid, strict=True))
         return limit_facts(self.problem, self.system, end, traj.info.get("pattern", []), work,
-                           motion)
+                           motion, self._exponents)
 
     def laws(self) -> list[tuple[str, Any]]:
         """The conservation laws to check: those :func:`kltools.symbolic.laws.conservation_laws`

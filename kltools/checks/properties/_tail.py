@@ -8,12 +8,13 @@ windows agree within ``agreement``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from kltools.checks.properties._base import Horizon, Options, doc
+from kltools.checks.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from kltools.checks.properties._context import Checker
@@ -25,17 +26,18 @@ __all__ = ["Tail", "TailOptions", "read_tail"]
 @dataclass(frozen=True)
 class TailOptions(Options):
     l_star: str | None = doc("L* (default: L at the limit Newton finds from the end)")
-    decades: float = doc("decades of L − L* the fitted tail must span to be trusted", 4.0)
+    decades: float = doc("decades of L − L* the fitted tail must span to be trusted (three "
+                         "windows: the last two must agree)", 3.0)
     agreement: float = doc("largest difference of exponents counted as agreement (between the "
                            "last two windows, and between the fit and the limit's exponent)",
                            0.02)
     seconds: float = doc("time budget per initialisation when the check chooses the horizon",
-                         60.0)
-    t_start: str = doc("first horizon tried when the check chooses it (then ×10)", "30")
+                         40.0)
+    t_start: str = doc("first horizon tried when the check chooses it (then ×4)", "1")
     t_max: str = doc("largest horizon the check may choose", "1e12")
 
     def horizon(self) -> Horizon:
-        return Horizon(Fraction(self.t_start), 10, Fraction(self.t_max), self.seconds, 200_000)
+        return Horizon(Fraction(self.t_start), 4, Fraction(self.t_max), self.seconds, 200_000)
 
 
 @dataclass(frozen=True)
@@ -72,18 +74,20 @@ def read_tail(c: Checker, traj: Trajectory, o: TailOptions) -> Tail:
         return Tail(None, how, None, [], [], 0.0)
     work = int(traj.info.get("working_dps", o.dps))
     floor = -(work - 10) + max(0.0, log10abs(ls) if ls != 0 else 0.0)
-    gaps = gaps_of(traj.losses, ls, work)
-    law = power_law(gaps, traj.grad_norms, floor=floor, tol=o.agreement)
-    return Tail(ls, how, law, gaps, list(traj.grad_norms), floor)
+    losses, grads = c.samples(traj, work)
+    gaps = gaps_of(losses, ls, work)
+    law = power_law(gaps, grads, floor=floor, tol=o.agreement)
+    return Tail(ls, how, law, gaps, grads, floor)
 
 
-def tail_flow(c: Checker, theta0: Sequence[object] | None, o: TailOptions,
-              also: Any = None) -> Trajectory:
-    """The flow to ``o.t_end``, or (horizon chosen by the check) until the tail law is
-    established (and ``also(traj, tail)`` holds when given)."""
-
-    def enough(traj: Trajectory) -> bool:
-        tail = read_tail(c, traj, o)
-        return tail.established(o) and (also is None or also(traj, tail))
-
-    return c.flow_until(theta0, o.t_end, o.dps, o.horizon(), enough)
+def decide_along_flow(c: Checker, name: str, theta0: Sequence[object] | None, o: TailOptions,
+                      assess: Callable[..., tuple[Status, str, Any]], stationary: Any
+                      ) -> Verdict:
+    """Integrate with a horizon that grows until ``assess(c, traj, o)`` decides (or the budget
+    is spent, or ``o.t_end`` is given) and return the verdict it supports."""
+    traj = c.flow_until(theta0, o.t_end, o.dps, o.horizon(),
+                        lambda tr: assess(c, tr, o)[0] is not Status.INCONCLUSIVE)
+    if traj.info.get("stationary"):
+        return c.verdict(name, Status.HOLDS, stationary, theta0, "", traj)
+    status, why, ev = assess(c, traj, o)
+    return c.verdict(name, status, ev, theta0, why, traj)

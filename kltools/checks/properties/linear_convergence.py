@@ -33,7 +33,7 @@ from kltools.checks.properties._base import (
     register,
     shown,
 )
-from kltools.checks.properties._tail import Tail, TailOptions, read_tail, tail_flow
+from kltools.checks.properties._tail import Tail, TailOptions, decide_along_flow, read_tail
 from kltools.checks.verdict import Status, Verdict
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ __all__ = ["LINEAR_CONVERGENCE", "LinearEvidence", "LinearOptions"]
 
 @dataclass(frozen=True)
 class LinearOptions(TailOptions):
-    decades: float = doc("decades of L − L* the fitted tail must span to be trusted", 3.0)
     rtol: float = doc("relative agreement of rates (last two windows; observed vs predicted)",
                       0.01)
 
@@ -90,7 +89,10 @@ def _rayleigh(c: Checker, traj: Trajectory, tail: Tail, o: LinearOptions
     rq = [c.rayleigh(th, traj.info.get("pattern", []), dps=o.dps).quotient
           for th in traj.states]
     pred = 2 * to_float(c.d.flow_scale) * min(to_float(r) for r in rq) / c.problem.data.n
-    keep = [(to_float(t), log10abs(g)) for t, g in zip(traj.times, tail.gaps, strict=True)
+    from kltools.analysis.tail import gaps_of
+
+    gaps = gaps_of(traj.losses, tail.l_star, int(traj.info.get("working_dps", o.dps)))
+    keep = [(to_float(t), log10abs(g)) for t, g in zip(traj.times, gaps, strict=True)
             if g > 0 and log10abs(g) > tail.floor]
     obs = (keep[0][1] - keep[-1][1]) * math.log(10) / (keep[-1][0] - keep[0][0])
     return pred, obs
@@ -106,7 +108,8 @@ def _decide(alpha: float, rates: Any, facts: Any, o: LinearOptions) -> tuple[Sta
             return Status.INCONCLUSIVE, (f"the settled rate {rates.last:.5g} differs from 2 s "
                                          f"lambda = {pred:.5g} at the limit")
         return Status.HOLDS, ""
-    if alpha > 0.5 + tol and facts is not None and facts.certified and facts.interval:
+    if alpha > 0.5 + tol and facts is not None and facts.certified and facts.isolated \
+            and facts.interval:
         lo, hi = facts.interval
         if lo > 0.5 and lo - tol <= alpha <= hi + tol:
             p = 1 / (2 * alpha - 1)
@@ -117,24 +120,14 @@ def _decide(alpha: float, rates: Any, facts: Any, o: LinearOptions) -> tuple[Sta
                                  "limit confirms a polynomial tail")
 
 
-def _run(c: Checker, theta0: Sequence[object] | None, o: LinearOptions) -> Verdict:
-    def settled(traj: Trajectory, tail: Tail) -> bool:
-        if abs(tail.law.last - 0.5) > o.agreement:
-            return True  # a polynomial tail: decided by the limit, not by waiting
-        r = _rates(c, traj, tail, o)
-        return r is not None and r.settled
-
-    traj = tail_flow(c, theta0, o, settled)
-    if traj.info.get("stationary"):
-        return c.verdict("linear-convergence", Status.HOLDS, LinearEvidence(note=STATIONARY),
-                         theta0, "", traj)
+def _assess(c: Checker, traj: Trajectory, o: LinearOptions) -> tuple[Status, str, Any]:
+    """The verdict the trajectory supports, its reason and its evidence."""
     tail = read_tail(c, traj, o)
     if tail.l_star is None or not tail.established(o):
         why = tail.how if tail.l_star is None else (
             f"{tail.describe()}: not an established law; the flow reached t = "
             f"{float(traj.t):.3g} ({traj.outcome.value})")
-        return c.verdict("linear-convergence", Status.INCONCLUSIVE,
-                         LinearEvidence(l_star=tail.l_star, reason=why), theta0, why, traj)
+        return Status.INCONCLUSIVE, why, LinearEvidence(l_star=tail.l_star, reason=why)
     rates = _rates(c, traj, tail, o)
     facts = c.limit(traj, o.dps) if o.l_star is None or tail.law.last > 0.5 + o.agreement \
         else None
@@ -147,7 +140,12 @@ def _run(c: Checker, theta0: Sequence[object] | None, o: LinearOptions) -> Verdi
         rates.values[0] if rates else None, facts.linear_rate if facts else None,
         tail.law.last, tail.law.span, ray[0] if ray else None, ray[1] if ray else None,
         facts.to_json() if facts else None, reason=why or None)
-    return c.verdict("linear-convergence", status, ev, theta0, why, traj)
+    return status, why, ev
+
+
+def _run(c: Checker, theta0: Sequence[object] | None, o: Any) -> Verdict:
+    return decide_along_flow(c, "linear-convergence", theta0, o, _assess,
+                             LinearEvidence(note=STATIONARY))
 
 
 LINEAR_CONVERGENCE = register(Property(

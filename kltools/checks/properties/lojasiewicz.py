@@ -6,9 +6,11 @@ arXiv 0802.0826 and :mod:`kltools.analysis.tail`):
 * the **observed law**: ‖∇L‖ ≈ c|L − L*|^α fitted on windows of the tail; it is *established*
   when the tail spans ``decades`` of L − L* and the last two windows agree within
   ``agreement`` (the horizon grows until then, or the budget is spent);
-* the **limit's exponent** θ: the limit found by Newton from the end, proved a critical point
-  (exactly at a recognised rational point, or by a Krawczyk box), its exponent by the exact
-  methods, else a numerical interval at that certified point.
+* the **limit's exponent** θ: the limit found by Newton from the end, proved an isolated
+  critical point (exactly at a recognised rational point of a polynomial with finitely many
+  critical points, or by a Krawczyk box), its exponent by the exact methods, else a numerical
+  interval at that certified point. A critical point on a curve of critical points is not
+  trusted: the flow may pass near it and converge elsewhere.
 
 holds — the law is established and α ≤ a + agreement (the ratio |L − L*|^a/‖∇L‖ stays bounded),
 and a is not below a proved exponent θ of the limit.
@@ -36,11 +38,12 @@ from kltools.checks.properties._base import (
     register,
     shown,
 )
-from kltools.checks.properties._tail import Tail, TailOptions, read_tail, tail_flow
+from kltools.checks.properties._tail import Tail, TailOptions, decide_along_flow, read_tail
 from kltools.checks.verdict import Status, Verdict
 
 if TYPE_CHECKING:
     from kltools.checks.properties._context import Checker
+    from kltools.integrate.trajectory import Trajectory
 
 __all__ = ["LOJASIEWICZ", "LojasiewiczEvidence", "LojasiewiczOptions"]
 
@@ -82,7 +85,7 @@ def _witness(tail: Tail, a: float) -> tuple[list[dict[str, float]], float]:
 
 def _decide(a: float, alpha: float, facts: Any, o: LojasiewiczOptions) -> tuple[Status, str]:
     tol = o.agreement
-    if facts is None or not facts.certified or facts.interval is None:
+    if facts is None or not (facts.certified and facts.isolated) or facts.interval is None:
         if alpha <= a + tol:
             return Status.HOLDS, ""
         return Status.INCONCLUSIVE, (f"the tail fit gives {alpha:.4f} > {a:g} but the limit is "
@@ -101,19 +104,16 @@ def _decide(a: float, alpha: float, facts: Any, o: LojasiewiczOptions) -> tuple[
                                  f"fit {alpha:.4f} does not agree yet")
 
 
-def _run(c: Checker, theta0: Sequence[object] | None, o: LojasiewiczOptions) -> Verdict:
-    traj = tail_flow(c, theta0, o)
-    if traj.info.get("stationary"):
-        return c.verdict("lojasiewicz", Status.HOLDS, LojasiewiczEvidence(note=STATIONARY),
-                         theta0, "", traj)
+def _assess(c: Checker, traj: Trajectory, o: LojasiewiczOptions
+            ) -> tuple[Status, str, LojasiewiczEvidence]:
+    """The verdict the trajectory supports, its reason and its evidence."""
     tail = read_tail(c, traj, o)
     if tail.l_star is None or tail.law is None or not tail.established(o):
         why = tail.how if tail.l_star is None else (
             f"{tail.describe()}: not an established law (needs {o.decades:g} decades and "
             f"windows within {o.agreement:g}); the flow reached t = {float(traj.t):.3g} "
             f"({traj.outcome.value})")
-        return c.verdict("lojasiewicz", Status.INCONCLUSIVE, LojasiewiczEvidence(
-            l_star=tail.l_star, reason=why), theta0, why, traj)
+        return Status.INCONCLUSIVE, why, LojasiewiczEvidence(l_star=tail.l_star, reason=why)
     facts = c.limit(traj, o.dps) if o.l_star is None else None
     alpha = tail.law.last
     if o.exponent is not None:
@@ -128,7 +128,12 @@ def _run(c: Checker, theta0: Sequence[object] | None, o: LojasiewiczOptions) -> 
         a, alpha, tail.law.values, tail.l_star, tail.how, tail.law.span,
         facts.to_json() if facts is not None else None, 10 ** cmax if status is Status.HOLDS
         else None, pts if status is Status.REFUTED else None, reason=why or None)
-    return c.verdict("lojasiewicz", status, ev, theta0, why, traj)
+    return status, why, ev
+
+
+def _run(c: Checker, theta0: Sequence[object] | None, o: Any) -> Verdict:
+    return decide_along_flow(c, "lojasiewicz", theta0, o, _assess,
+                             LojasiewiczEvidence(note=STATIONARY))
 
 
 LOJASIEWICZ = register(Property(
