@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kltools.report.claims import ClaimResult, Config, ProofRun
+from kltools.proving.claims import ClaimResult, Config, ProofRun
 
 __all__ = ["report_json", "summary_table", "write_report"]
 
@@ -30,7 +30,7 @@ def _mark(r: ClaimResult) -> str:
 def summary_table(runs: Sequence[ProofRun]) -> str:
     """A Markdown table: one row per claim (controls marked), as-expected mark, key evidence.
 
-    >>> from kltools.report.claims import Proof
+    >>> from kltools.proving.claims import Proof
     >>> run = ProofRun(Proof("p", "t", "s", (), ()), [ClaimResult("1 + 1 = 2", "proved",
     ...                                                           "proved", summary="exact")])
     >>> print(summary_table([run]))
