@@ -433,7 +433,7 @@ def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: in
     from kltools.errors import SpecError
     from kltools.proving import Config, available, load, load_proof, run_proofs
     from kltools.report.markdown import report_json, write_report
-    from kltools.report.terminal import ProgressLines, terminal_table
+    from kltools.report.terminal import ProgressLines, fit, terminal_table
 
     if list_only:
         for name in available():
@@ -446,7 +446,7 @@ def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: in
     scripts = [load(name) for name in chosen]  # unknown names fail before anything runs
     workers = workers or os.cpu_count() or 1
     config = Config(quick=quick, out=Path(out), seed=seed, workers=workers,
-                    log=lambda msg: click.echo(msg, err=True),
+                    log=lambda msg: click.echo(fit(msg), err=True),
                     progress=ProgressLines(lambda line: click.echo(line, err=True)))
     start = time.perf_counter()
     runs = run_proofs(scripts, config, workers=workers)

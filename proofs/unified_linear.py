@@ -53,6 +53,9 @@ from ._common import (
 
 __all__ = ["PROOF", "run"]
 
+#: Approximate CPU seconds of a full run (the most of any proof): the harness starts it first.
+COST = 120
+
 _NET = """[network]
 layers = [2, 3, 1]
 activation = {act}

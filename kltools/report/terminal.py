@@ -18,7 +18,7 @@ import click
 
 from kltools.proving.claims import ClaimResult, ProofRun
 
-__all__ = ["WIDTH", "ProgressLines", "terminal_table"]
+__all__ = ["WIDTH", "ProgressLines", "fit", "terminal_table"]
 
 #: Columns the table fits in.
 WIDTH = 100
@@ -28,6 +28,16 @@ _TEXT = WIDTH - _VERDICT - _PROOF - 2
 
 def _short(text: str, width: int = _TEXT) -> str:
     return textwrap.shorten(" ".join(str(text).split()), width=width, placeholder=" …")
+
+
+def fit(line: str, width: int = WIDTH) -> str:
+    """``line`` shortened to ``width`` columns (a log line on stderr; report.md has it all).
+
+    >>> line = fit("unified-linear: claim: " + "log(L − L*) is linear in t " * 9)
+    >>> len(line), line[-20:]
+    (100, '(L − L*) is linear …')
+    """
+    return _short(line, width)
 
 
 def _row(r: ClaimResult, proof: str) -> list[str]:
