@@ -43,8 +43,24 @@ def _children_cpu() -> float:
     return use.ru_utime + use.ru_stime
 
 
-def prove_once(workers: int) -> dict[str, Any]:
-    """One ``kltools prove --all`` in a fresh process: wall, CPU, verdicts, per-proof seconds."""
+def terminal_text(data: dict[str, Any]) -> str:
+    """The table ``kltools prove`` prints (without colours), rebuilt from its JSON."""
+    import click
+
+    from kltools.proving import ClaimResult, Proof, ProofRun
+    from kltools.report.terminal import terminal_table
+
+    runs = [ProofRun(Proof(p["name"], p["title"], p["source"], tuple(p["hypotheses"]),
+                           tuple(p["claims"])),
+                     [ClaimResult(r["claim"], r["expected"], r["verdict"], summary=r["summary"],
+                                  control=r["control"]) for r in p["results"]],
+                     p["seconds"], p["error"]) for p in data["proofs"]]
+    return click.unstyle(terminal_table(runs))
+
+
+def prove_once(workers: int, save: Path | None = None) -> dict[str, Any]:
+    """One ``kltools prove --all`` in a fresh process: wall, CPU, verdicts, per-proof seconds
+    (with ``save``, its JSON and the printed table are written there)."""
     exe = Path(sys.executable).parent / "kltools"
     with tempfile.TemporaryDirectory() as out:
         load0 = os.getloadavg()[0]
@@ -54,6 +70,10 @@ def prove_once(workers: int) -> dict[str, Any]:
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
         wall, cpu = time.perf_counter() - start, _children_cpu() - cpu0
     data = json.loads(proc.stdout)
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        (save / f"prove-w{workers}.json").write_text(proc.stdout, encoding="utf-8")
+        (save / f"prove-w{workers}.txt").write_text(terminal_text(data) + "\n", encoding="utf-8")
     return {"workers": workers, "wall": wall, "cpu": cpu, "exit": proc.returncode,
             "verdicts": f"{data['claims_as_expected']}/{data['claims']}",
             "load": (load0, os.getloadavg()[0]),
@@ -110,6 +130,8 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser("prove")
     p.add_argument("--workers", type=int, nargs="+", default=[2])
+    p.add_argument("--save", type=Path, default=None,
+                   help="directory for each run's JSON and printed table")
     c = sub.add_parser("codim2")
     c.add_argument("--dps", type=int, nargs="+", default=[20, 30])
     c.add_argument("--workers", type=int, default=2)
@@ -117,7 +139,7 @@ def main() -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python "
           f"{platform.python_version()}, {os.cpu_count()} CPUs ({platform.machine()})\n")
     if args.what == "prove":
-        print(prove_table([prove_once(w) for w in args.workers]))
+        print(prove_table([prove_once(w, args.save) for w in args.workers]))
     else:
         print(codim2_table(args.dps, args.workers))
 
