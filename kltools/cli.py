@@ -437,7 +437,7 @@ def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: in
 
     if list_only:
         for name in available():
-            click.echo(f"{name:20} {load_proof(name).PROOF.title}")
+            click.echo(fit(f"{name:20} {load_proof(name).PROOF.title}"))
         return
     if run_all == bool(names):
         raise SpecError("give proof NAMEs or --all (not both); `kltools prove --list` lists "

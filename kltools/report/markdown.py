@@ -1,6 +1,6 @@
 """The proof report: ``report.md`` (summary table, one section per proof) and the JSON document.
 
-:func:`summary_table` is the Markdown table ``kltools prove`` prints (claim, expected, verdict,
+:func:`summary_table` is the Markdown summary table of ``report.md`` (claim, expected, verdict,
 key evidence); :func:`write_report` writes it with a section per proof: source, hypotheses,
 claims, each result with its evidence, the embedded PNG plots, and the toy models as TOML.
 """
