@@ -121,6 +121,7 @@ def test_list_names_every_proof() -> None:
     res = CliRunner().invoke(main, ["prove", "--list"])
     assert res.exit_code == 0
     assert [line.split()[0] for line in res.stdout.splitlines()] == available()
+    assert max(len(line) for line in res.stdout.splitlines()) <= 100
 
 
 @pytest.mark.parametrize(("verdict", "code"), [("refuted", 1), ("inconclusive", 3)])
