@@ -1,9 +1,9 @@
 """What ``kltools prove`` shows on a terminal: a summary table that fits 100 columns, and
 progress lines for the long loops inside a claim.
 
-The table has two lines per claim: the verdict (with ✓ or ✗ and, when it is not the expected
-one, the expected verdict), the proof and the claim shortened to the width; then the key evidence
-indented under the claim. Verdicts carry colours (green as expected, red otherwise) that
+The table has up to four lines per claim: the verdict (with ✓ or ✗), the proof and the claim
+wrapped to at most two lines; the expected verdict when it was not reached; the key evidence on
+one line, indented under the claim. Verdicts carry colours (green as expected, red otherwise) that
 :func:`click.echo` keeps only when the stream is a terminal. The full text of every claim and its
 evidence stays in ``report.md``.
 """
@@ -44,10 +44,11 @@ def _row(r: ClaimResult, proof: str) -> list[str]:
     mark = "✓" if r.as_expected else "✗"
     cell = f"{mark} {r.verdict}".ljust(_VERDICT)
     colour = "green" if r.as_expected else "red"
-    claim = _short(("control: " if r.control and not r.claim.startswith("control") else "")
-                   + r.claim)
-    lines = [f"{click.style(cell, fg=colour, bold=not r.as_expected)} {proof:<{_PROOF}} {claim}"]
+    text = ("control: " if r.control and not r.claim.startswith("control") else "") + r.claim
+    claim = textwrap.wrap(" ".join(text.split()), width=_TEXT, max_lines=2, placeholder=" …")
     indent = " " * (_VERDICT + _PROOF + 2)
+    lines = [f"{click.style(cell, fg=colour, bold=not r.as_expected)} {proof:<{_PROOF}} "
+             f"{claim[0]}", *(indent + more for more in claim[1:])]
     if not r.as_expected:
         lines.append(indent + click.style(f"expected {r.expected}", fg="red"))
     if r.summary:
