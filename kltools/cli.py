@@ -566,45 +566,49 @@ def sweep_command(spec: str, n: int, prop: str | None, integrate_: bool, out: st
               help="Reduced mode: fewer initialisations, lower precision (for tests).")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Seed of the random initialisations.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes that run proofs (and long loops inside a claim) side by side; "
+                   "default: the number of CPUs.")
 @click.option("--list", "list_only", is_flag=True, help="List the proofs and exit.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout (every claim, evidence).")
 @handle_errors
 def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: int,
-          list_only: bool, as_json: bool) -> None:
-    """Run the proof scripts (proofs/): NAME ... or --all. Writes OUT/report.md and PNG plots,
-    prints the summary table (or JSON with --json). Exit code 0 when every verdict is the
-    expected one, 1 when one is not, 3 when the only surprises are inconclusive, 4 when a proof
-    crashed."""
+          workers: int | None, list_only: bool, as_json: bool) -> None:
+    """Run proof scripts: built-in NAMEs (see --list), your own proof files (PATH.py), or
+    --all. Writes OUT/report.md and PNG plots, prints a summary table (or JSON with --json);
+    progress goes to stderr. Exit code 0 when every verdict is the expected one, 1 when one is
+    not, 3 when the only surprises are inconclusive, 4 when a proof crashed."""
     import json
     import time
     from pathlib import Path
 
     from kltools.errors import SpecError
-    from kltools.report.claims import Config
-    from kltools.report.markdown import report_json, summary_table, write_report
-    from kltools.report.registry import available, load_proof, run_proofs
+    from kltools.proving import Config, available, load, load_proof, run_proofs
+    from kltools.report.markdown import report_json, write_report
+    from kltools.report.terminal import ProgressLines, fit, terminal_table
 
     if list_only:
         for name in available():
-            click.echo(f"{name:20} {load_proof(name).PROOF.title}")
+            click.echo(fit(f"{name:20} {load_proof(name).PROOF.title}"))
         return
     if run_all == bool(names):
         raise SpecError("give proof NAMEs or --all (not both); `kltools prove --list` lists "
                         "them", "NAME")
     chosen = available() if run_all else list(names)
-    for name in chosen:
-        load_proof(name)  # unknown names fail before anything runs
-    config = Config(quick=quick, out=Path(out), seed=seed,
-                    log=lambda msg: click.echo(msg, err=True))
+    scripts = [load(name) for name in chosen]  # unknown names fail before anything runs
+    workers = workers or os.cpu_count() or 1
+    config = Config(quick=quick, out=Path(out), seed=seed, workers=workers,
+                    log=lambda msg: click.echo(fit(msg), err=True),
+                    progress=ProgressLines(lambda line: click.echo(line, err=True)))
     start = time.perf_counter()
-    runs = run_proofs(chosen, config)
+    runs = run_proofs(scripts, config, workers=workers)
     seconds = time.perf_counter() - start
     words = ["kltools prove", *(["--all"] if run_all else chosen)] + (["--quick"] if quick
                                                                       else [])
     report = write_report(runs, config, seconds, " ".join(words))
     click.echo(f"report: {report} ({seconds:.0f} s)", err=True)
     data = report_json(runs, config, seconds, report)
-    click.echo(json.dumps(data, indent=2) if as_json else summary_table(runs))
+    click.echo(json.dumps(data, indent=2) if as_json else terminal_table(runs))
     if any(run.error for run in runs):
         sys.exit(EXIT_INTERNAL)
     surprises = [r for run in runs for r in run.results if not r.as_expected]

@@ -31,7 +31,7 @@ import sympy as sp
 from kltools.analysis.margins import MarginTracker
 from kltools.checks.properties import check_property
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.identities import euler_identity
 

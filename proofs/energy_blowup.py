@@ -19,7 +19,7 @@ import sympy as sp
 from kltools.checks.properties import check_property
 from kltools.checks.runner import check
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.identities import energy_identity
 

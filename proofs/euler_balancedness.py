@@ -22,7 +22,7 @@ from kltools.checks.properties import check_property
 from kltools.compiled.pointwise import compile_program
 from kltools.compiled.program import program_from_sympy
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.identities import balancedness, balancedness_laws, euler_identity
 from kltools.symbolic.laws import conservation_laws

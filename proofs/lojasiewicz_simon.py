@@ -33,7 +33,7 @@ from kltools.analysis import certify_critical_point, fit_tail
 from kltools.analysis.alongflow import cumulative_integral
 from kltools.compiled.evaluator import Evaluator
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.spec.functions import softplus
 from kltools.symbolic.derivation import derive
 

@@ -34,7 +34,7 @@ from kltools.analysis.limit import NewtonLimit
 from kltools.checks.properties import check_property
 from kltools.compiled.evaluator import Evaluator
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 
 from ._common import agree_digits, as_float, check_status, load, loglog_fit, mp, num

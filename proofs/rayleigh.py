@@ -38,7 +38,7 @@ from kltools.checks.properties import check_property
 from kltools.compiled.evaluator import Evaluator
 from kltools.compiled.pointwise import compile_program
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.identities import prove_zero
 

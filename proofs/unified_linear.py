@@ -37,7 +37,7 @@ from kltools.checks.properties import check_property
 from kltools.checks.runner import check
 from kltools.integrate.flow import FlowSystem, integrate
 from kltools.integrate.trajectory import Trajectory
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 
 from ._common import (
@@ -53,6 +53,9 @@ from ._common import (
 )
 
 __all__ = ["PROOF", "run"]
+
+#: Approximate CPU seconds of a full run (the most of any proof): the harness starts it first.
+COST = 120
 
 _NET = """[network]
 layers = [2, 3, 1]
@@ -116,21 +119,23 @@ def run(config: Config) -> list[ClaimResult]:
     rec = Recorder(config)
     dps = config.pick(30, 20)
     models = {"piecewise": load(PIECEWISE), "relu": load(RELU), "sigmoid": load(SIGMOID)}
+    _SYSTEMS.clear()
     horizons = {"piecewise": 60, "relu": 30, "sigmoid": config.pick(300, 200)}
     k = config.pick(8, 1)
     runs: dict[str, list[dict[str, Any]]] = {}
 
     with rec.claim(f"log(L − L*) asymptotically linear in t, for {k} seeded initialisations "
                    "(and the spec's own) of each net", "verified", model="relu") as r:
-        ev = {}
         for name, prob in models.items():
-            system = FlowSystem(derive(prob))
-            inits = [None, *random_inits(prob.n_parameters, k, config.seed + 11, 1.0)]
-            runs[name] = [_linear_run(system, th, horizons[name], dps) for th in inits]
-            ev[name] = [row["evidence"] for row in runs[name]]
+            _SYSTEMS[name] = FlowSystem(derive(prob))
+        jobs = [(name, th, horizons[name], dps) for name, prob in models.items()
+                for th in [None, *random_inits(prob.n_parameters, k, config.seed + 11, 1.0)]]
+        for job, row in zip(jobs, config.map(_linear_job, jobs, "linear-convergence"),
+                            strict=True):
+            runs.setdefault(job[0], []).append(row)
+        ev = {name: [row["evidence"] for row in rows] for name, rows in runs.items()}
         flags = [row["linear"] for rows in runs.values() for row in rows]
-        checked = [row["traj"].correct_digits for rows in runs.values() for row in rows
-                   if row["traj"].verified]
+        checked = [row["digits"] for rows in runs.values() for row in rows if row["verified"]]
         r.verdict = "verified" if all(flags) and min(checked) >= dps / 2 else "inconclusive"
         r.evidence = ev
         r.summary = (f"{sum(flags)}/{len(flags)} runs linear; rates " + ", ".join(
@@ -143,7 +148,8 @@ def run(config: Config) -> list[ClaimResult]:
     with rec.claim(f"codimension 2: no simultaneous transversal crossing of two kink surfaces in "
                    f"{n_codim} seeded initialisations of the ReLU net", "verified",
                    model="relu") as r:
-        count = _codim2_count(models["relu"], n_codim, config.seed + 23, dps)
+        count = _codim2_count(models["relu"], n_codim, config.seed + 23, min(dps, CODIM2_DPS),
+                              config)
         richest = count.pop("_richest")
         bound = rule_of_three(n_codim)
         r.verdict = "verified" if count["transversal"] == 0 and count["crossings"] > 0 \
@@ -153,27 +159,24 @@ def run(config: Config) -> list[ClaimResult]:
         r.summary = (f"0 of {count['crossings']} crossings simultaneous in {n_codim} runs: "
                      f"P ≤ {bound:.3f} (95%); {count['codim2 arrivals while sliding']} arrivals "
                      "at an intersection while sliding (reported)")
-        r.plots = _events_plot(*richest, config)
+        r.plots = _events_plot(richest, _SYSTEMS["relu"], dps, config)
 
     kb = config.pick(6, 2)
     with rec.claim(f"no blow-up, with the energy bound, over {kb} initialisations of each net",
                    "verified", model="piecewise") as r:
-        ev, statuses = {}, []
-        for name, prob in models.items():
-            v = check(prob, "no-blowup", examples=kb, seed=config.seed, t_end=10, dps=dps)
-            statuses.append(check_status(v))
-            ev[name] = v.evidence.get("examples")
+        jobs = [(name, "no-blowup", kb, config.seed, dps) for name in models]
+        statuses, examples = zip(*config.map(_check_job, jobs, "no-blowup", "nets"), strict=True)
+        ev = {name: e.get("examples") for name, e in zip(models, examples, strict=True)}
         r.verdict = statuses[0] if len(set(statuses)) == 1 else "inconclusive"
         r.evidence = ev
         r.summary = ", ".join(f"{n} {e.get('holds', 0)}/{kb}" for n, e in ev.items()) + " hold"
 
     with rec.claim("gradient descent with η = 1/100 stays within O(η) of the flow on [0, 2] "
                    "(deviation halves with η)", "verified", model="relu") as r:
-        ev, statuses = {}, []
-        for name, prob in models.items():
-            v = check_property("gd-vs-flow", prob, None, t_end=2, dps=dps, eta="0.01")
-            statuses.append(check_status(v))
-            ev[name] = dict(v.evidence)
+        jobs = [(name, "gd-vs-flow", 0, config.seed, dps) for name in models]
+        statuses, evidence = zip(*config.map(_check_job, jobs, "gd-vs-flow", "nets"),
+                                 strict=True)
+        ev = dict(zip(models, evidence, strict=True))
         r.verdict = statuses[0] if len(set(statuses)) == 1 else "inconclusive"
         r.evidence = ev
         r.summary = "deviation ratio at η/2: " + ", ".join(
@@ -204,7 +207,30 @@ def run(config: Config) -> list[ClaimResult]:
     return rec.results
 
 
+def _check_job(job: tuple[str, str, int, int, int]) -> tuple[str, dict[str, Any]]:
+    """A property of one net as (proof verdict, evidence): ``no-blowup`` over ``examples``
+    seeded initialisations to t = 10, or ``gd-vs-flow`` (η = 1/100 on [0, 2]) at the spec's
+    own initialisation. The unit of ``config.map`` (verdicts and evidence pickle, flows not)."""
+    name, prop, examples, seed, dps = job
+    prob = load({"piecewise": PIECEWISE, "relu": RELU, "sigmoid": SIGMOID}[name])
+    if prop == "no-blowup":
+        v = check(prob, prop, examples=examples, seed=seed, t_end=10, dps=dps)
+    else:
+        v = check_property(prop, prob, None, t_end=2, dps=dps, eta="0.01")
+    return check_status(v), dict(v.evidence)
+
+
+# Digits of the codimension-2 runs (the other claims use 30). The engine reports crossings within
+# 10^-(dps-5)·max(1, t) of each other as one simultaneous event, so fewer digits only widen what
+# counts as simultaneous: 0 simultaneous crossings at 20 digits bounds a larger event than at 30,
+# and the bound 1 − 0.05^(1/K) covers both. Every one of the 400 starts has the same event
+# counts at 20 and 30 digits (bench/bench_prove.py codim2); 20 digits costs about 0.6 of 30.
+CODIM2_DPS = 20
+
 # -- linear convergence -----------------------------------------------------------------------
+# The compiled flow systems by model name, filled before config.map so that its forked workers
+# inherit them instead of deriving and compiling again.
+_SYSTEMS: dict[str, FlowSystem] = {}
 _FLOOR = 1e-80  # ‖θ'‖ below this is left out: deep tails past the precision boosts' reach
 
 
@@ -232,6 +258,12 @@ def _tail(traj: Trajectory, s: float) -> dict[str, Any]:
     return {"c1": c1, "c2": c2, "linear": linear, "floor": floor, "t_f": t_f, "t_a": t_a}
 
 
+def _linear_job(job: tuple[str, list[str] | None, float, int]) -> dict[str, Any]:
+    """:func:`_linear_run` of one (model, θ₀, horizon, dps): the unit of ``config.map``."""
+    name, theta0, horizon, dps = job
+    return _linear_run(_SYSTEMS[name], theta0, horizon, dps)
+
+
 def _linear_run(system: FlowSystem, theta0: list[str] | None, horizon: float, dps: int
                 ) -> dict[str, Any]:
     """One initialisation: the horizon doubles (at most twice) while the resolved tail is not
@@ -252,7 +284,8 @@ def _linear_run(system: FlowSystem, theta0: list[str] | None, horizon: float, dp
     # L(T) − L* = s∫_T^∞‖∇L‖² = ∫_T^∞ ‖θ'‖²/s ≈ s‖∇L(T)‖²/c on a linear tail (at full precision:
     # L* may be far from 0 and L − L* far below double precision).
     lstar = l_end - s * g_end**2 / c if tail["linear"] else ctx.nan
-    return {"linear": tail["linear"], "rate": c, "traj": traj, "lstar": lstar,
+    return {"linear": tail["linear"], "rate": c, "digits": traj.correct_digits,
+            "verified": traj.verified, "gap": _gap_curve(traj, lstar) if tail["linear"] else [],
             "evidence": {"theta0": theta0 or "the spec's init", "T": T,
                          "outcome": traj.outcome.value,
                          "tail [t_a, t_f]": [round(tail["t_a"], 3), round(tail["t_f"], 3)],
@@ -264,6 +297,15 @@ def _linear_run(system: FlowSystem, theta0: list[str] | None, horizon: float, dp
                          "rate": round(c, 6),
                          "flow digits" + (" (verified at higher precision)" if traj.verified
                                           else " (estimated)"): round(traj.correct_digits, 1)}}
+
+
+def _gap_curve(traj: Trajectory, lstar: Any) -> list[tuple[float, float]]:
+    """(t, L(t) − L*) at every sample, as floats for the plot, where it is resolved: L − L*
+    keeps about dps digits relative to |L*| (cancellation), so values below that are cut."""
+    pts = [(as_float(t), float(lstar.context.mpf(str(v)) - lstar))
+           for t, v in zip(traj.times, traj.losses, strict=True)]
+    floor = max(1e-150, abs(float(lstar)) * 10.0 ** (5 - traj.dps))
+    return [p for p in pts if p[1] > floor]
 
 
 def _power_law_run(prob: Any, horizon: float, dps: int) -> dict[str, Any]:
@@ -303,37 +345,43 @@ def _power_law_run(prob: Any, horizon: float, dps: int) -> dict[str, Any]:
 
 
 # -- codimension 2 ----------------------------------------------------------------------------
-def _codim2_count(prob: Any, k: int, seed: int, dps: int) -> dict[str, Any]:
+def _codim2_count(prob: Any, k: int, seed: int, dps: int, config: Config) -> dict[str, Any]:
     """Events of ``k`` seeded runs to t = 20, split into transversal crossings (one surface),
     simultaneous transversal crossings (the claim's codimension-2 events), and arrivals at an
-    intersection while sliding on a surface."""
-    system = FlowSystem(derive(prob))
-    crossings = simultaneous = sliding_arrivals = slides = runs_with_events = 0
-    richest: tuple[tuple[int, int], Any, Any] = ((-1, -1), None, None)
-    for theta in random_inits(prob.n_parameters, k, seed, 1.0):
-        traj = integrate(system, theta, 20, dps=dps)
-        on_surface = False
-        runs_with_events += bool(traj.events)
-        key = (len({e.kind for e in traj.events}), len(traj.events))
-        if key > richest[0]:
-            richest = (key, theta, traj)
-        for e in traj.events:
-            if e.kind == "sliding":
-                on_surface = True
-                slides += 1
-            elif e.kind == "sliding-exit":
-                on_surface = False
-            elif e.kind == "crossing":
-                crossings += 1
-            elif e.kind == "simultaneous":
-                if on_surface:
-                    sliding_arrivals += 1
-                else:
-                    simultaneous += 1
-    return {"runs": k, "runs with events": runs_with_events, "crossings": crossings,
-            "transversal": simultaneous, "sliding modes entered": slides,
-            "codim2 arrivals while sliding": sliding_arrivals, "horizon": 20, "seed": seed,
-            "_richest": (richest[1], richest[2])}
+    intersection while sliding on a surface. The runs are shared among ``config.workers``."""
+    if "relu" not in _SYSTEMS:
+        _SYSTEMS["relu"] = FlowSystem(derive(prob))
+    inits = random_inits(prob.n_parameters, k, seed, 1.0)
+    rows = config.map(_codim2_job, [(th, dps) for th in inits], "codim-2", "starts")
+    total = {key: sum(row[key] for row in rows) for key in rows[0] if key != "richness"}
+    # The run with the most kinds (then most) of events, drawn on the timeline plot.
+    richest = max(range(k), key=lambda i: (rows[i]["richness"], -i))
+    return {"runs": k, "runs with events": total["runs with events"],
+            "crossings": total["crossings"], "transversal": total["transversal"],
+            "sliding modes entered": total["sliding modes entered"],
+            "codim2 arrivals while sliding": total["codim2 arrivals while sliding"],
+            "horizon": 20, "digits": dps, "seed": seed, "_richest": inits[richest]}
+
+
+def _codim2_job(job: tuple[list[str], int]) -> dict[str, Any]:
+    """The events of one run of the ReLU net from θ₀ to t = 20, counted by kind."""
+    theta, dps = job
+    traj = integrate(_SYSTEMS["relu"], theta, 20, dps=dps)
+    on_surface = False
+    row = {"runs with events": int(bool(traj.events)), "crossings": 0, "transversal": 0,
+           "sliding modes entered": 0, "codim2 arrivals while sliding": 0,
+           "richness": (len({e.kind for e in traj.events}), len(traj.events))}
+    for e in traj.events:
+        if e.kind == "sliding":
+            on_surface = True
+            row["sliding modes entered"] += 1
+        elif e.kind == "sliding-exit":
+            on_surface = False
+        elif e.kind == "crossing":
+            row["crossings"] += 1
+        elif e.kind == "simultaneous":
+            row["codim2 arrivals while sliding" if on_surface else "transversal"] += 1
+    return row
 
 
 # -- plots ------------------------------------------------------------------------------------
@@ -351,12 +399,7 @@ def _rates_plot(runs: dict[str, list[dict[str, Any]]], config: Config) -> list[s
         for j, row in enumerate(rows):
             if not row["linear"]:
                 continue
-            traj, c, ls = row["traj"], row["rate"], row["lstar"]
-            pts = [(as_float(t), float(ls.context.mpf(str(v)) - ls))
-                   for t, v in zip(traj.times, traj.losses, strict=True)]
-            # L − L* keeps about dps digits relative to |L*| (cancellation): cut below that.
-            floor = max(1e-150, abs(float(ls)) * 10.0 ** (5 - traj.dps))
-            pts = [p for p in pts if p[1] > floor]
+            c, pts = row["rate"], row["gap"]
             if not pts:
                 continue
             curves.append(Curve([p[0] for p in pts], [p[1] for p in pts],
@@ -379,13 +422,15 @@ def _rates_plot(runs: dict[str, list[dict[str, Any]]], config: Config) -> list[s
     return [path.name]
 
 
-def _events_plot(theta: list[str], traj: Trajectory, config: Config) -> list[str]:
-    """The event timeline of the counted run with the most kinds (then most) of events."""
+def _events_plot(theta: list[str], system: FlowSystem, dps: int, config: Config) -> list[str]:
+    """The event timeline of the counted run with the most kinds (then most) of events (run
+    again here: trajectories stay in the worker that computed them)."""
     path = config.plot_path("relu_event_timeline.png")
-    if path is None or traj is None:
+    if path is None:
         return []
     from kltools.report.figures import plot_events
 
+    traj = integrate(system, theta, 20, dps=dps)
     t = [as_float(v) for v in traj.times]
     loss = [as_float(v) for v in traj.losses]
     events = [(as_float(e.t), e.kind, ", ".join(lab.replace(": z = 0", "")

@@ -1,6 +1,6 @@
 """The proof report: ``report.md`` (summary table, one section per proof) and the JSON document.
 
-:func:`summary_table` is the Markdown table ``kltools prove`` prints (claim, expected, verdict,
+:func:`summary_table` is the Markdown summary table of ``report.md`` (claim, expected, verdict,
 key evidence); :func:`write_report` writes it with a section per proof: source, hypotheses,
 claims, each result with its evidence, the embedded PNG plots, and the toy models as TOML.
 """
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kltools.report.claims import ClaimResult, Config, ProofRun
+from kltools.proving.claims import ClaimResult, Config, ProofRun
 
 __all__ = ["report_json", "summary_table", "write_report"]
 
@@ -30,7 +30,7 @@ def _mark(r: ClaimResult) -> str:
 def summary_table(runs: Sequence[ProofRun]) -> str:
     """A Markdown table: one row per claim (controls marked), as-expected mark, key evidence.
 
-    >>> from kltools.report.claims import Proof
+    >>> from kltools.proving.claims import Proof
     >>> run = ProofRun(Proof("p", "t", "s", (), ()), [ClaimResult("1 + 1 = 2", "proved",
     ...                                                           "proved", summary="exact")])
     >>> print(summary_table([run]))

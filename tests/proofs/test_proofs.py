@@ -16,8 +16,8 @@ import sympy as sp
 from click.testing import CliRunner
 
 from kltools.cli import main
-from kltools.report.claims import VERDICTS, ClaimResult, Config, Proof, ProofRun
-from kltools.report.registry import PACKAGE, available, load_proof, proofs_package
+from kltools.proving import VERDICTS, ClaimResult, Config, Proof, ProofRun
+from kltools.proving.registry import PACKAGE, available, load_proof, proofs_package
 
 ROOT = Path(__file__).resolve().parents[2]
 # The figures issue 6 asks for, by the proof that draws them.
@@ -121,22 +121,24 @@ def test_list_names_every_proof() -> None:
     res = CliRunner().invoke(main, ["prove", "--list"])
     assert res.exit_code == 0
     assert [line.split()[0] for line in res.stdout.splitlines()] == available()
+    assert max(len(line) for line in res.stdout.splitlines()) <= 100
 
 
 @pytest.mark.parametrize(("verdict", "code"), [("refuted", 1), ("inconclusive", 3)])
 def test_exit_code_when_a_verdict_is_not_the_expected_one(monkeypatch: pytest.MonkeyPatch,
                                                           tmp_path: Path, verdict: str,
                                                           code: int) -> None:
-    import kltools.report.registry as registry
+    import kltools.proving as proving
 
-    def fake(names: list[str], config: Config) -> list[ProofRun]:
+    def fake(scripts: list[Any], config: Config, **_: Any) -> list[ProofRun]:
         return [ProofRun(Proof("rates", "t", "s", ("h",), ("c",)),
                          [ClaimResult("a claim", "verified", verdict, {"x": 1}, "s")])]
 
-    monkeypatch.setattr(registry, "run_proofs", fake)
+    monkeypatch.setattr(proving, "run_proofs", fake)
     res = CliRunner().invoke(main, ["prove", "rates", "--out", str(tmp_path)])
     assert res.exit_code == code
-    assert "UNEXPECTED" in res.stdout
+    assert "✗ " + verdict in res.stdout and "expected verified" in res.stdout
+    assert "0 of 1 verdicts as expected" in res.stdout
 
 
 def test_proofs_load_as_one_package_from_the_source_tree() -> None:

@@ -1,6 +1,6 @@
 """What a proof script returns: a :class:`Proof` (the theorem) and its :class:`ClaimResult` s.
 
-Verdicts:
+Verdicts (the proof vocabulary of :class:`kltools.status.Status`, without ``holds``):
 
 * ``proved`` — an exact symbolic identity (SymPy reduces the difference to 0 on every activation
   pattern) or an interval-arithmetic enclosure (a certified critical point);
@@ -16,6 +16,7 @@ dropped). A run is as expected exactly when every verdict equals its expected ve
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,9 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kltools.status import Status
+
 __all__ = ["VERDICTS", "ClaimResult", "Config", "Proof", "ProofRun", "Recorder", "timed"]
 
-VERDICTS = ("proved", "verified", "refuted", "inconclusive")
+#: The verdicts a claim can get: :class:`~kltools.status.Status` values except ``holds`` (a
+#: property check's word; a proof says *verified* for a checked high-precision computation).
+VERDICTS = tuple(s.value for s in Status if s is not Status.HOLDS)
 
 
 @dataclass
@@ -73,6 +78,11 @@ class ClaimResult:
     def as_expected(self) -> bool:
         return self.verdict == self.expected
 
+    @property
+    def status(self) -> Status:
+        """The verdict as a :class:`~kltools.status.Status`."""
+        return Status(self.verdict)
+
     def to_json(self) -> dict[str, Any]:
         return {"claim": self.claim, "expected": self.expected, "verdict": self.verdict,
                 "as_expected": self.as_expected, "control": self.control, "model": self.model,
@@ -91,7 +101,7 @@ class Proof:
     title
         One line.
     source
-        Where the theorem comes from (the paper, by title and arXiv number).
+        Where the theorem comes from (the paper's title and arXiv number).
     hypotheses, claims
         In words and formulas.
     models
@@ -117,13 +127,17 @@ class Config:
 
     ``quick`` selects the reduced mode (fewer initialisations, lower precision, shorter horizons)
     used by the tests; ``out`` is the directory plots are written to (None: no plots); ``seed``
-    seeds every random initialisation; ``log`` receives progress lines (stderr in the CLI).
+    seeds every random initialisation; ``log`` receives progress lines (stderr in the CLI);
+    ``progress`` receives ``(label, done, total, unit)`` from long loops inside a claim (see
+    :meth:`map`); ``workers`` is how many processes :meth:`map` may use (1: in this process).
     """
 
     quick: bool = False
     out: Path | None = None
     seed: int = 0
     log: Callable[[str], None] | None = None
+    progress: Callable[[str, int, int, str], None] | None = None
+    workers: int = 1
 
     def pick(self, full: Any, quick: Any) -> Any:
         """``full`` normally, ``quick`` in the reduced mode."""
@@ -139,6 +153,25 @@ class Config:
     def say(self, message: str) -> None:
         if self.log is not None:
             self.log(message)
+
+    def step(self, label: str, done: int, total: int, unit: str = "") -> None:
+        """Report progress inside a claim: ``done`` of ``total`` ``unit`` of ``label``."""
+        if self.progress is not None:
+            self.progress(label, done, total, unit)
+
+    def map(self, fn: Callable[[Any], Any], items: list[Any], label: str, unit: str = "runs"
+            ) -> list[Any]:
+        """``[fn(x) for x in items]``, in order, reporting ``label: done/total unit`` as it goes.
+
+        With ``workers > 1`` the items are shared among that many forked processes (POSIX
+        ``fork``: they inherit everything already computed here, such as derived and compiled
+        programs, so ``fn`` should find its inputs in a module-level cache filled before the
+        call). ``fn`` must be a module-level function; its results must pickle.
+        """
+        from kltools.proving._pool import ordered_map
+
+        return ordered_map(fn, items, self.workers,
+                           lambda done: self.step(label, done, len(items), unit))
 
 
 @dataclass
@@ -193,10 +226,9 @@ class Recorder:
         An exception inside the block leaves the verdict ``inconclusive`` with the error as
         evidence (set ``KLTOOLS_DEBUG=1`` to let it propagate instead).
         """
-        import os
-
         result = ClaimResult(text, expected, "inconclusive", model=model, control=control)
-        self.config.say(f"  {'control' if control else 'claim'}: {text}")
+        self.config.say(text if control and text.startswith("control") else
+                        f"{'control' if control else 'claim'}: {text}")
         start = time.perf_counter()
         try:
             yield result
@@ -208,5 +240,5 @@ class Recorder:
         finally:
             result.seconds = time.perf_counter() - start
             self.results.append(result)
-            self.config.say(f"    -> {result.verdict} (expected {result.expected}, "
+            self.config.say(f"-> {result.verdict} (expected {result.expected}, "
                             f"{result.seconds:.1f} s)")
