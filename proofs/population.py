@@ -35,7 +35,7 @@ import sympy as sp
 from kltools.analysis.rayleigh import RayleighQuotient
 from kltools.checks.properties import check_property
 from kltools.integrate.flow import integrate
-from kltools.report.claims import ClaimResult, Config, Proof, Recorder
+from kltools.proving.claims import ClaimResult, Config, Proof, Recorder
 from kltools.symbolic.derivation import derive
 from kltools.symbolic.expectation import population_expressions
 from kltools.symbolic.identities import prove_zero
