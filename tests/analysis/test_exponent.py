@@ -12,6 +12,7 @@ from kltools.errors import DerivationError, SpecError
 from kltools.spec import load_problem
 from tests.analysis.cases import EXACT, NUMERIC_ONLY, POWER_OVER_NUMERIC, PUBLIC, Case
 
+
 def test_the_public_reference_values_are_all_there() -> None:
     got = {(c.expr, c.at): c.theta for c in PUBLIC}
     assert got == {("x**2", None): sp.Rational(1, 2), ("x**3", None): sp.Rational(2, 3),
