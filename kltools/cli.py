@@ -301,22 +301,21 @@ def _print_trajectory(traj: Any) -> None:
         click.echo(f"  {name:>10} = {_num(v, digits)}")
 
 
-def _property_names() -> list[str]:
-    from kltools.checks.properties import PROPERTIES
+class _RegistryHelp(click.Command):
+    """A command whose epilog documents every registered property, read only when help is
+    shown (importing the registry at start-up would slow every command)."""
 
-    return list(PROPERTIES)
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from kltools.checks.command import properties_help
+
+        self.epilog = "Properties (from the registry):\n\n" + properties_help()
+        super().format_epilog(ctx, formatter)
 
 
-def _properties_help() -> str:
-    from kltools.checks.command import properties_help
-
-    return properties_help()
-
-
-@main.command(epilog="Properties (from the registry):\n\n" + _properties_help())
+@main.command(cls=_RegistryHelp)
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.option("--property", "prop", required=True,
-              help="One of: " + ", ".join(_property_names()) + " (see below).")
+              help="The property to check (each is documented below).")
 @click.option("--examples", default=10, show_default=True, type=click.IntRange(min=1),
               callback=check_examples,
               help="Random initialisations (the spec's own init first); at most 100000 "
