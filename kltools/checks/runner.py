@@ -53,7 +53,7 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
     tally = {s: 0 for s in _COUNTED}
     records: list[dict[str, Any]] = []
     seen: dict[tuple[Fraction, ...], Verdict] = {}
-    calls = {"n": 0, "after_first_failure": 0}
+    calls: dict[str, Any] = {"n": 0, "after_first_failure": 0}
     first = run(checker, None, **options)  # the spec's init; raises NotApplicableError early
     tally[first.status] += 1
     records.append(first.record())
@@ -71,6 +71,8 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
     @given(initialisations(problem, near_kinks=near_kinks))
     def trial(theta: list[Fraction]) -> None:
         key = tuple(theta)
+        if calls.get("bug") is not None:
+            return
         if key in seen:
             v = seen[key]
         elif calls["after_first_failure"] > shrink_budget:
@@ -86,6 +88,11 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
             except IntegrationError as exc:
                 v = Verdict(name, prop.claim, Status.INCONCLUSIVE, {}, reason=str(exc),
                             init=[str(q) for q in theta])
+            except Exception as exc:
+                # A bug in kltools, not a counter-example: stop generating (Hypothesis would
+                # spend minutes shrinking it) and re-raise it below with its traceback.
+                calls["bug"] = calls.get("bug") or exc
+                return
             seen[key] = v
             if any(s.status is Status.REFUTED for s in seen.values()):
                 calls["after_first_failure"] += 1
@@ -99,6 +106,8 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
 
     try:
         trial()
+        if calls.get("bug") is not None:
+            raise calls["bug"]
     except _RefutedError as exc:
         v = exc.verdict
         tally[Status.REFUTED] += 1

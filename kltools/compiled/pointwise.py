@@ -24,6 +24,7 @@ from mpmath.ctx_iv import MPIntervalContext
 from mpmath.ctx_mp import MPContext
 
 from kltools.compiled.program import Program
+from kltools.errors import IntegrationError
 from kltools.numbers import bits_for_dps
 
 __all__ = ["BACKENDS", "compile_program", "interval_context", "mp_context", "source"]
@@ -189,6 +190,14 @@ def compile_program(program: Program, backend: str = "mpmath", dps: int = 30
                 return bound(x, s, k)
     else:
         def run(x: Sequence[object], s: Sequence[object] = ()) -> list[object]:
-            return bound(x, s, k)
+            try:
+                return bound(x, s, k)
+            except ZeroDivisionError:
+                # The model's own formula divides by zero here (e.g. a norm of weights that
+                # vanish in an arc-cosine kernel): a fact about the model at this point.
+                raise IntegrationError(
+                    "the model's formula divides by zero at this point (a quantity it divides "
+                    "by vanishes there); start elsewhere or use a formula regular there"
+                ) from None
     run.tag = tag  # type: ignore[attr-defined]
     return run

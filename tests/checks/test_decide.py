@@ -181,3 +181,27 @@ def test_the_rayleigh_bound_takes_each_state_on_its_own_activation_pattern() -> 
     assert ev.rayleigh == pytest.approx(0.23344, rel=1e-3)
     assert ev.average == pytest.approx(0.53834, rel=1e-3)
     assert ev.average > ev.rayleigh
+
+
+def test_a_bug_inside_a_property_is_raised_at_once_not_shrunk() -> None:
+    # An exception that is not a verdict is kltools' bug: the runner must stop generating and
+    # re-raise it (Hypothesis would otherwise spend minutes shrinking it as a counter-example).
+    calls = {"n": 0}
+
+    def buggy(c: object, theta0: object, o: _DecreaseOptions) -> Verdict:
+        calls["n"] += 1
+        if theta0 is not None:
+            raise RuntimeError("a bug")
+        traj = c.flow(theta0, o.t_end, o.dps)  # type: ignore[attr-defined]
+        drop = float(traj.losses[0] - traj.losses[-1])
+        return c.verdict("toy-buggy", Status.HOLDS, _DecreaseEvidence(drop),  # type: ignore
+                         theta0, "", traj)
+
+    register(Property("toy-buggy", "L(θ(T)) ≤ L(θ(0))", "any spec", "never decides wrongly.",
+                      _DecreaseOptions, buggy, default_t_end="1"))
+    try:
+        with pytest.raises(RuntimeError, match="a bug"):
+            check(objective("x**2", "x", "1"), "toy-buggy", examples=50)
+        assert calls["n"] == 2  # the spec's init, then the first generated example
+    finally:
+        del PROPERTIES["toy-buggy"]
