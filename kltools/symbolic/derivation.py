@@ -23,6 +23,7 @@ from kltools.spec.activations import Activation
 from kltools.spec.distribution import Distribution
 from kltools.spec.functions import softplus
 from kltools.spec.problem import Problem
+from kltools.symbolic.crossentropy import cross_entropy
 from kltools.symbolic.kinks import KinkConvention, Switch, switch_values, switchify
 from kltools.symbolic.reverse import Blocks, expand_blocks, reverse_gradient
 
@@ -237,6 +238,9 @@ def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,
             for o, (fo, yo) in enumerate(zip(f, y, strict=True), start=1):
                 r = block(f"r{o}_s{i}", fo - yo)
                 loss_terms.append(sp.Rational(1, 2 * data.n) * r**2)
+        elif loss.kind == "cross-entropy":
+            ce = cross_entropy(f, int(y[0]), block, f"l_s{i}")
+            loss_terms.append(sp.Rational(1, data.n) * block(f"l_s{i}", ce))
         elif loss.kind == "exponential":
             loss_terms.append(block(f"l_s{i}", sp.exp(-y[0] * f[0])))
         else:
