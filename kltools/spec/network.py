@@ -29,7 +29,7 @@ import sympy as sp
 from kltools.errors import SpecError
 from kltools.spec import limits
 from kltools.spec.activations import Activation, parse_activation
-from kltools.spec.expr import normalize_name
+from kltools.spec.expr import normalize_name, parse_number
 
 __all__ = ["Network", "diagonal_linear", "graph_network", "mean_field", "mlp"]
 
@@ -81,13 +81,26 @@ class Network:
     def activations(self) -> set[str]:
         return {str(self.graph.nodes[v]["activation"]) for v in self.order()}
 
+    def edge_weight(self, u: str, v: str, theta: dict[str, sp.Expr]) -> sp.Expr:
+        """The weight on edge u → v: its parameter's symbol (``theta`` maps names to symbols),
+        or the exact fixed weight of an untrained edge."""
+        e = self.graph.edges[u, v]
+        return theta[e["param"]] if e["param"] is not None else e["fixed"]
+
+    def is_max(self, v: str) -> bool:
+        """Whether node ``v`` is a max-pooling node (a_v = max over its weighted inputs)."""
+        return self.graph.nodes[v].get("pool") == "max"
+
     def homogeneity_degree(self) -> int | None:
         """k such that every output is positively k-homogeneous in θ, from the graph alone.
 
-        Inputs have degree 0; ``z_v`` has degree ``d + 1`` if every parent has degree ``d`` and
-        (with a bias) ``d = 0``; ``a_v`` has degree ``h_v · deg z_v`` when σ_v is positively
-        ``h_v``-homogeneous. ``None`` when some node breaks this (mixed degrees, a bias after the
-        first layer, a non-homogeneous activation).
+        Inputs have degree 0; the term w_{uv}a_u has degree deg u + 1 for a trained weight (a
+        shared parameter counts once per edge: each term holds it once) and deg u for a fixed
+        weight; ``z_v`` has the common degree d of its terms if they agree (and, with a bias,
+        d = 1); ``a_v`` has degree ``h_v · deg z_v`` when σ_v is positively ``h_v``-homogeneous,
+        and a max node has the degree of its terms (max is positively 1-homogeneous). ``None``
+        when some node breaks this (mixed degrees, a bias after the first layer, a
+        non-homogeneous activation).
         """
         deg: dict[str, int] = {}
         for v in _topo(self.graph):
@@ -95,15 +108,16 @@ class Network:
             if node["role"] == "input":
                 deg[v] = 0
                 continue
-            parents = {deg[u] for u in self.graph.predecessors(v)}
+            terms = {deg[u] + (self.graph.edges[u, v]["param"] is not None)
+                     for u in self.graph.predecessors(v)}
             if node["bias"] is not None:
-                parents.add(0)
-            if len(parents) != 1:
+                terms.add(1)
+            if len(terms) != 1:
                 return None
-            h = node["activation"].homogeneity
+            h = 1 if self.is_max(v) else node["activation"].homogeneity
             if h is None:
                 return None
-            deg[v] = h * (parents.pop() + 1)
+            deg[v] = h * terms.pop()
         out = {deg[v] for v in self.outputs}
         return out.pop() if len(out) == 1 else None
 
@@ -120,7 +134,9 @@ def _finish(g: nx.DiGraph, inputs: list[str], outputs: list[str], kind: str,
         if g.nodes[v]["role"] == "input":
             continue
         for u in g.graph["in_order"][v]:
-            params.append(g.edges[u, v]["param"])
+            p = g.edges[u, v]["param"]
+            if p is not None and not (p in params and p in g.graph.get("named", ())):
+                params.append(p)
         if g.nodes[v]["bias"] is not None:
             params.append(g.nodes[v]["bias"])
     if len(set(params)) != len(params):
@@ -234,6 +250,7 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
         g.add_node(n, role="input")
         order.append(n)
     node_path: dict[str, str] = {}
+    shared: set[str] = set()  # parameter names given by the user (on one edge or several)
     for i, spec in enumerate(nodes):
         path = f"network.nodes[{i}]"
         if not isinstance(spec, dict):
@@ -257,16 +274,18 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
         b = spec.get("bias", bias)
         if not isinstance(b, bool):
             raise SpecError(f"bias must be true or false, got {b!r}", f"{path}.bias")
-        g.add_node(name, role="unit", activation=_activation(spec.get("activation", "linear"),
-                                                             f"{path}.activation"),
-                   bias=f"b_{name}" if b else None, scale=sp.Integer(1))
+        pool = spec.get("activation") == "max"
+        if pool and b:
+            raise SpecError("a max-pooling node has no bias; set bias = false", f"{path}.bias")
+        g.add_node(name, role="unit", activation=_LINEAR if pool else _activation(
+                       spec.get("activation", "linear"), f"{path}.activation"),
+                   bias=f"b_{name}" if b else None, scale=sp.Integer(1),
+                   pool="max" if pool else None)
         g.graph["in_order"][name] = []
         order.append(name)
     for i, e in enumerate(edges):
         path = f"network.edges[{i}]"
-        if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
-            raise SpecError("an edge is a pair [source, target]", path)
-        u, v = e
+        u, v, param, fixed = _edge(e, path)
         for end, n in (("source", u), ("target", v)):
             if not isinstance(n, str) or n not in g:
                 raise SpecError(f"{end} {n!r} is not a declared input or node", path)
@@ -278,8 +297,14 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
             cycle = [v] if u == v else nx.shortest_path(g, v, u)
             raise SpecError(f"edge {u} -> {v} closes the cycle {' -> '.join([*cycle, v])}; "
                             "kltools handles feed-forward graphs (DAGs) only", path)
-        g.add_edge(u, v, param=f"w_{v}_{u}")
+        if param is not None:
+            shared.add(param)
+        g.add_edge(u, v, param=f"w_{v}_{u}" if param is None and fixed is None else param,
+                   fixed=fixed)
         g.graph["in_order"][v].append(u)
+    g.graph["named"] = frozenset(shared)
+    uses = [g.edges[e]["param"] for e in g.edges]
+    g.graph["shared"] = frozenset(p for p in shared if uses.count(p) > 1)
     if not outputs:
         raise SpecError("a graph network needs at least one output", "network.outputs")
     for i, o in enumerate(outputs):
@@ -301,6 +326,29 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
     g.graph["node_order"] = order
     return _finish(g, list(inputs), list(outputs), "graph",
                    description=f"graph with {len(nodes)} nodes, {len(edges)} edges")
+
+
+def _edge(e: object, path: str) -> tuple[object, object, str | None, sp.Rational | None]:
+    """(source, target, parameter name or None, fixed weight or None) of one edge: a pair
+    ``[u, v]`` (own parameter), or a table ``{from, to, param}`` (a named, possibly shared
+    parameter) or ``{from, to, weight}`` (a fixed, untrained weight)."""
+    if isinstance(e, dict):
+        unknown = sorted(set(e) - {"from", "to", "param", "weight"})
+        if unknown or "from" not in e or "to" not in e or ("param" in e and "weight" in e):
+            raise SpecError("an edge table is { from = \"u\", to = \"v\" } with at most one of "
+                            "param = \"name\" (trained, shared by name) or weight = \"1\" "
+                            "(fixed)", f"{path}.{unknown[0]}" if unknown else path)
+        param = e.get("param")
+        if param is not None and (not isinstance(param, str) or not param.isidentifier()
+                                  or param.startswith("_") or param.startswith("chi")):
+            raise SpecError(f"param {param!r} must be an identifier not starting with _ or chi",
+                            f"{path}.param")
+        fixed = parse_number(e["weight"], f"{path}.weight") if "weight" in e else None
+        return e["from"], e["to"], param, fixed
+    if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
+        raise SpecError("an edge is a pair [source, target] or a table { from, to, param } / "
+                        "{ from, to, weight }", path)
+    return e[0], e[1], None, None
 
 
 def mean_field(n_inputs: int, particles: int, activation: Activation | str = "tanh", *,
