@@ -108,3 +108,22 @@ def test_bad_edge_tables_name_the_field(edge: dict, path: str) -> None:
             "nodes": [{"name": "c1"}], "edges": [edge]},
             "data": {"x": [["1"]], "y": ["1"]}})
     assert e.value.path == path
+
+
+def test_laws_see_shared_and_fixed_weights_and_refuse_max_nodes() -> None:
+    """f = v·relu(k x1) + relu(k x2)/2: the kernel k is shared and the second read-out fixed,
+    so no rescaling is left and there is no law (with own weights there would be two)."""
+    from kltools.errors import DerivationError
+    from kltools.symbolic.laws import conservation_laws
+
+    edges = [{"from": "x1", "to": "c1", "param": "k"}, {"from": "x2", "to": "c2", "param": "k"},
+             {"from": "c1", "to": "y", "param": "v"}, {"from": "c2", "to": "y", "weight": "1/2"}]
+    net = {"kind": "graph", "inputs": ["x1", "x2"], "outputs": ["y"], "edges": edges,
+           "nodes": [{"name": "c1", "activation": "relu"}, {"name": "c2", "activation": "relu"},
+                     {"name": "y"}]}
+    data = {"x": [["1", "2"], ["2", "-1"]], "y": ["1", "0"]}
+    assert conservation_laws(problem_from_dict({"network": net, "data": data})).count == 0
+    own = dict(net, edges=[["x1", "c1"], ["x2", "c2"], ["c1", "y"], ["c2", "y"]])
+    assert conservation_laws(problem_from_dict({"network": own, "data": data})).count == 2
+    with pytest.raises(DerivationError, match="max-pooling"):
+        conservation_laws(_conv())
