@@ -87,6 +87,8 @@ def with_random_data(problem: Problem, n_samples: int = 5, seed: int = 0) -> Pro
     x = tuple(tuple(num() for _ in range(net.n_inputs)) for _ in range(n_samples))
     if problem.loss.is_margin:
         y = tuple((sp.Integer(rng.choice((-1, 1))),) for _ in range(n_samples))
+    elif problem.loss.kind == "cross-entropy":
+        y = tuple((sp.Integer(rng.randrange(net.n_outputs)),) for _ in range(n_samples))
     else:
         y = tuple(tuple(num() for _ in range(net.n_outputs)) for _ in range(n_samples))
     source = dict(problem.source)

@@ -29,7 +29,7 @@ import sympy as sp
 from kltools.errors import SpecError
 from kltools.spec import limits
 from kltools.spec.activations import Activation, parse_activation
-from kltools.spec.expr import normalize_name
+from kltools.spec.expr import normalize_name, parse_number
 
 __all__ = ["Network", "diagonal_linear", "graph_network", "mean_field", "mlp"]
 
@@ -81,13 +81,26 @@ class Network:
     def activations(self) -> set[str]:
         return {str(self.graph.nodes[v]["activation"]) for v in self.order()}
 
+    def edge_weight(self, u: str, v: str, theta: dict[str, sp.Expr]) -> sp.Expr:
+        """The weight on edge u → v: its parameter's symbol (``theta`` maps names to symbols),
+        or the exact fixed weight of an untrained edge."""
+        e = self.graph.edges[u, v]
+        return theta[e["param"]] if e["param"] is not None else e["fixed"]
+
+    def is_max(self, v: str) -> bool:
+        """Whether node ``v`` is a max-pooling node (a_v = max over its weighted inputs)."""
+        return self.graph.nodes[v].get("pool") == "max"
+
     def homogeneity_degree(self) -> int | None:
         """k such that every output is positively k-homogeneous in θ, from the graph alone.
 
-        Inputs have degree 0; ``z_v`` has degree ``d + 1`` if every parent has degree ``d`` and
-        (with a bias) ``d = 0``; ``a_v`` has degree ``h_v · deg z_v`` when σ_v is positively
-        ``h_v``-homogeneous. ``None`` when some node breaks this (mixed degrees, a bias after the
-        first layer, a non-homogeneous activation).
+        Inputs have degree 0; the term w_{uv}a_u has degree deg u + 1 for a trained weight (a
+        shared parameter counts once per edge: each term holds it once) and deg u for a fixed
+        weight; ``z_v`` has the common degree d of its terms if they agree (and, with a bias,
+        d = 1); ``a_v`` has degree ``h_v · deg z_v`` when σ_v is positively ``h_v``-homogeneous,
+        and a max node has the degree of its terms (max is positively 1-homogeneous). ``None``
+        when some node breaks this (mixed degrees, a bias after the first layer, a
+        non-homogeneous activation).
         """
         deg: dict[str, int] = {}
         for v in _topo(self.graph):
@@ -95,15 +108,16 @@ class Network:
             if node["role"] == "input":
                 deg[v] = 0
                 continue
-            parents = {deg[u] for u in self.graph.predecessors(v)}
+            terms = {deg[u] + (self.graph.edges[u, v]["param"] is not None)
+                     for u in self.graph.predecessors(v)}
             if node["bias"] is not None:
-                parents.add(0)
-            if len(parents) != 1:
+                terms.add(1)
+            if len(terms) != 1:
                 return None
-            h = node["activation"].homogeneity
+            h = 1 if self.is_max(v) else node["activation"].homogeneity
             if h is None:
                 return None
-            deg[v] = h * (parents.pop() + 1)
+            deg[v] = h * terms.pop()
         out = {deg[v] for v in self.outputs}
         return out.pop() if len(out) == 1 else None
 
@@ -120,7 +134,9 @@ def _finish(g: nx.DiGraph, inputs: list[str], outputs: list[str], kind: str,
         if g.nodes[v]["role"] == "input":
             continue
         for u in g.graph["in_order"][v]:
-            params.append(g.edges[u, v]["param"])
+            p = g.edges[u, v]["param"]
+            if p is not None and not (p in params and p in g.graph.get("named", ())):
+                params.append(p)
         if g.nodes[v]["bias"] is not None:
             params.append(g.nodes[v]["bias"])
     if len(set(params)) != len(params):
@@ -257,9 +273,13 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
         b = spec.get("bias", bias)
         if not isinstance(b, bool):
             raise SpecError(f"bias must be true or false, got {b!r}", f"{path}.bias")
-        g.add_node(name, role="unit", activation=_activation(spec.get("activation", "linear"),
-                                                             f"{path}.activation"),
-                   bias=f"b_{name}" if b else None, scale=sp.Integer(1))
+        pool = spec.get("activation") == "max"
+        if pool and b:
+            raise SpecError("a max-pooling node has no bias; set bias = false", f"{path}.bias")
+        g.add_node(name, role="unit", activation=_LINEAR if pool else _activation(
+                       spec.get("activation", "linear"), f"{path}.activation"),
+                   bias=f"b_{name}" if b else None, scale=sp.Integer(1),
+                   pool="max" if pool else None)
         g.graph["in_order"][name] = []
         order.append(name)
     _add_edges(g, edges)
@@ -270,12 +290,13 @@ def graph_network(nodes: Sequence[dict], edges: Sequence[Sequence[str]], *,
 
 
 def _add_edges(g: nx.DiGraph, edges: Sequence[Sequence[str]]) -> None:
-    """Add ``[source, target]`` edges, each a weight, refusing cycles (feed-forward only)."""
+    """Add the edges (pairs ``[source, target]`` with their own weight, or tables with a named
+    or fixed weight: :func:`_edge`), refusing cycles (feed-forward only)."""
+    shared: set[str] = set()
+    pairs: list[tuple[str, str]] = []
     for i, e in enumerate(edges):
         path = f"network.edges[{i}]"
-        if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
-            raise SpecError("an edge is a pair [source, target]", path)
-        u, v = e
+        u, v, param, fixed = _edge(e, path)
         for end, n in (("source", u), ("target", v)):
             if not isinstance(n, str) or n not in g:
                 raise SpecError(f"{end} {n!r} is not a declared input or node", path)
@@ -285,20 +306,27 @@ def _add_edges(g: nx.DiGraph, edges: Sequence[Sequence[str]]) -> None:
             raise SpecError(f"edge {u} -> {v} is listed twice", path)
         if u == v:
             _cycle(g, u, v, path)
-        g.add_edge(u, v, param=f"w_{v}_{u}")
+        if param is not None:
+            shared.add(param)
+        g.add_edge(u, v, param=f"w_{v}_{u}" if param is None and fixed is None else param,
+                   fixed=fixed)
         g.graph["in_order"][v].append(u)
+        pairs.append((u, v))
+    g.graph["named"] = frozenset(shared)
+    uses = [g.edges[e]["param"] for e in g.edges]
+    g.graph["shared"] = frozenset(p for p in shared if uses.count(p) > 1)
     if not nx.is_directed_acyclic_graph(g):
         # One linear check for the whole graph (a check per edge is quadratic); on failure,
         # the first edge that closes a cycle, by bisection over prefixes of the edge list.
-        lo, hi = 0, len(edges) - 1
+        lo, hi = 0, len(pairs) - 1
         while lo < hi:
             mid = (lo + hi) // 2
-            if nx.is_directed_acyclic_graph(nx.DiGraph([tuple(e) for e in edges[:mid + 1]])):
+            if nx.is_directed_acyclic_graph(nx.DiGraph(pairs[:mid + 1])):
                 lo = mid + 1
             else:
                 hi = mid
-        u, v = edges[lo]
-        _cycle(nx.DiGraph([tuple(e) for e in edges[:lo]]), u, v, f"network.edges[{lo}]")
+        u, v = pairs[lo]
+        _cycle(nx.DiGraph(pairs[:lo]), u, v, f"network.edges[{lo}]")
 
 
 def _cycle(g: nx.DiGraph, u: str, v: str, path: str) -> None:
@@ -328,6 +356,29 @@ def _mark_outputs(g: nx.DiGraph, outputs: Sequence[str], node_path: dict[str, st
         if role == "unit" and g.out_degree(v) == 0:
             raise SpecError(f"node {v!r} feeds nothing (dangling); add an edge out of it or "
                             "list it in network.outputs", path)
+
+
+def _edge(e: object, path: str) -> tuple[object, object, str | None, sp.Rational | None]:
+    """(source, target, parameter name or None, fixed weight or None) of one edge: a pair
+    ``[u, v]`` (own parameter), or a table ``{from, to, param}`` (a named, possibly shared
+    parameter) or ``{from, to, weight}`` (a fixed, untrained weight)."""
+    if isinstance(e, dict):
+        unknown = sorted(set(e) - {"from", "to", "param", "weight"})
+        if unknown or "from" not in e or "to" not in e or ("param" in e and "weight" in e):
+            raise SpecError("an edge table is { from = \"u\", to = \"v\" } with at most one of "
+                            "param = \"name\" (trained, shared by name) or weight = \"1\" "
+                            "(fixed)", f"{path}.{unknown[0]}" if unknown else path)
+        param = e.get("param")
+        if param is not None and (not isinstance(param, str) or not param.isidentifier()
+                                  or param.startswith("_") or param.startswith("chi")):
+            raise SpecError(f"param {param!r} must be an identifier not starting with _ or chi",
+                            f"{path}.param")
+        fixed = parse_number(e["weight"], f"{path}.weight") if "weight" in e else None
+        return e["from"], e["to"], param, fixed
+    if not isinstance(e, Sequence) or isinstance(e, str) or len(e) != 2:
+        raise SpecError("an edge is a pair [source, target] or a table { from, to, param } / "
+                        "{ from, to, weight }", path)
+    return e[0], e[1], None, None
 
 
 def mean_field(n_inputs: int, particles: int, activation: Activation | str = "tanh", *,

@@ -6,8 +6,11 @@ named variables). Both carry the canonical parameter order and, optionally, an :
 
 Loss convention: L(θ) = Σ_i w_i ℓ(f(θ; x_i), y_i) + (λ/2)‖θ‖², with w_i = 1/n for the
 square loss ℓ(z, y) = ½‖z − y‖² and w_i = 1 for the margin losses (exponential e^{−yz}, logistic
-log(1 + e^{−yz}), scalar outputs only). For mean-field networks the L2 term is (λ/2N)‖θ‖², the
-particle version of (λ/2)∫‖w‖²dμ.
+log(1 + e^{−yz}), scalar outputs only). The softmax cross-entropy on k ≥ 2 outputs with class
+labels y ∈ {0, …, k−1} has w_i = 1/n and
+ℓ(z, y) = −log softmax(z)_y = log(1 + Σ_{j≠y} e^{z_j − z_y}) (Robin–Scaman–Lelarge,
+arXiv 2301.08117). For mean-field networks the L2 term is (λ/2N)‖θ‖², the particle version of
+(λ/2)∫‖w‖²dμ.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from kltools.spec.network import Network
 
 __all__ = ["LOSS_KINDS", "Data", "Init", "Loss", "Objective", "Problem"]
 
-LOSS_KINDS = ("square", "logistic", "exponential")
+LOSS_KINDS = ("square", "logistic", "exponential", "cross-entropy")
 _RESERVED = re.compile(r"^chi\d*$")  # switch names made by kltools.symbolic.kinks.switchify
 
 
@@ -217,6 +220,19 @@ def _check_population(net: Network, loss: Loss, data: Distribution) -> None:
     exact_method(net, data)
 
 
+def _check_classes(net: Network, data: Data, out_path: str) -> None:
+    """Cross-entropy: k >= 2 outputs and one class index 0..k-1 per sample."""
+    k = net.n_outputs
+    if k < 2:
+        raise SpecError(f"the cross-entropy loss needs k >= 2 outputs (one logit per class), "
+                        f"the network has {k}; for two classes with one output use 'logistic'",
+                        out_path)
+    for i, t in enumerate(data.y):
+        if len(t) != 1 or not t[0].is_integer or not 0 <= t[0] < k:
+            raise SpecError(f"a cross-entropy label is a class index 0..{k - 1}, got "
+                            f"{', '.join(str(v) for v in t)}", f"data.y[{i}]")
+
+
 @dataclass(frozen=True, eq=False)
 class Problem:
     """A gradient-flow problem: what to differentiate, in which parameters, from where."""
@@ -254,7 +270,9 @@ class Problem:
                 raise SpecError(f"the network has {net.n_inputs} input(s) but samples have "
                                 f"{len(data.x[0])} entries; make the input width match the "
                                 "data", in_path)
-            if len(data.y[0]) != net.n_outputs:
+            if self.loss.kind == "cross-entropy":
+                _check_classes(net, data, out_path)
+            elif len(data.y[0]) != net.n_outputs:
                 raise SpecError(f"the network has {net.n_outputs} output(s) but targets have "
                                 f"{len(data.y[0])} entries; make the output width match the "
                                 "targets", out_path)

@@ -205,8 +205,14 @@ def factorisation(problem: Problem) -> Factorisation:
     for v in net.order():
         node = g.nodes[v]
         pre = ctx.from_dict({})
+        if net.is_max(v):
+            raise DerivationError(f"node {v!r} is a max-pooling node; the path-lifting "
+                                  "factorisation here covers sums of weighted inputs only")
         for u in g.graph["in_order"][v]:
-            pre += theta[g.edges[u, v]["param"]] * values[u]
+            e = g.edges[u, v]
+            w = (theta[e["param"]] if e["param"] is not None
+                 else flint.fmpq(int(e["fixed"].p), int(e["fixed"].q)))
+            pre += w * values[u]
         if node["bias"] is not None:
             pre += theta[node["bias"]]
         scale = sp.Rational(node["scale"])

@@ -23,7 +23,9 @@ from kltools.spec.activations import Activation
 from kltools.spec.distribution import Distribution
 from kltools.spec.functions import softplus
 from kltools.spec.problem import Problem
+from kltools.symbolic.crossentropy import cross_entropy
 from kltools.symbolic.kinks import KinkConvention, Switch, switch_values, switchify
+from kltools.symbolic.maxpool import max_pool
 from kltools.symbolic.reverse import Blocks, expand_blocks, reverse_gradient
 
 __all__ = ["Derivation", "derive"]
@@ -221,7 +223,11 @@ def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,
         a: dict[str, sp.Expr] = dict(zip(net.inputs, x, strict=True))
         for v in order:
             node = g.nodes[v]
-            pre = sp.Add(*[theta[g.edges[u, v]["param"]] * a[u] for u in g.graph["in_order"][v]])
+            terms = [net.edge_weight(u, v, theta) * a[u] for u in g.graph["in_order"][v]]
+            if net.is_max(v):
+                a[v] = max_pool(terms, block, switches, f"{v}_s{i}", f"{v} at sample {i}")
+                continue
+            pre = sp.Add(*terms)
             if node["bias"] is not None:
                 pre += theta[node["bias"]]
             z = block(f"z_{v}_s{i}", node["scale"] * pre)
@@ -245,6 +251,9 @@ def _network_forward(problem: Problem) -> tuple[Blocks, list[Switch], sp.Expr,
             for o, (fo, yo) in enumerate(zip(f, y, strict=True), start=1):
                 r = block(f"r{o}_s{i}", fo - yo)
                 loss_terms.append(sp.Rational(1, 2 * data.n) * r**2)
+        elif loss.kind == "cross-entropy":
+            ce = cross_entropy(f, int(y[0]), block, f"l_s{i}")
+            loss_terms.append(sp.Rational(1, data.n) * block(f"l_s{i}", ce))
         elif loss.kind == "exponential":
             loss_terms.append(block(f"l_s{i}", sp.exp(-y[0] * f[0])))
         else:

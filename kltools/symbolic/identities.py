@@ -15,7 +15,8 @@ found).
 * Balancedness: for a hidden unit v with a positively k-homogeneous activation,
   h_v = ‖incoming weights (and bias)‖² − k‖outgoing weights‖² has d/dt h_v = −s ∇h_v·∇L = 0
   (k = 1: the classical law); per layer of an MLP, ‖W_l‖² + ‖b_l‖² − k‖W_{l+1}‖² likewise.
-  Without regularisation only.
+  Without regularisation only. Units touching a fixed weight or a shared parameter have no
+  per-unit law (the rescaling that gives it moves other units too) and are skipped.
 """
 
 from __future__ import annotations
@@ -163,6 +164,17 @@ def _law_degree(act: object) -> int:
     return h if h is not None else 1
 
 
+def _rescalable(g: object, v: str) -> bool:
+    """Whether unit v's own weights can be rescaled alone: every edge into and out of v
+    carries a trained parameter found on no other edge. A fixed weight cannot scale, and a
+    shared parameter (a convolution kernel) scales on every edge it sits on at once, so the
+    per-unit law does not hold (whole-network laws are left to :mod:`kltools.symbolic.laws`)."""
+    shared = g.graph.get("shared", frozenset())  # type: ignore[attr-defined]
+    edges = [*g.in_edges(v), *g.out_edges(v)]  # type: ignore[attr-defined]
+    return all(g.edges[e]["param"] is not None  # type: ignore[attr-defined]
+               and g.edges[e]["param"] not in shared for e in edges)
+
+
 def balancedness_laws(d: Derivation) -> list[tuple[str, str, sp.Expr]]:
     """The candidate balancedness laws ``(name, statement, h)``, per hidden unit and (for
     MLPs) per layer: h = ‖in‖² − k‖out‖² (module docstring)."""
@@ -174,6 +186,8 @@ def balancedness_laws(d: Derivation) -> list[tuple[str, str, sp.Expr]]:
     laws: list[tuple[str, str, sp.Expr]] = []
     for v in net.order():
         if g.nodes[v]["role"] != "unit":
+            continue
+        if not _rescalable(g, v):
             continue
         k = _law_degree(g.nodes[v]["activation"])
         inc = [sym[g.edges[u, v]["param"]] for u in g.predecessors(v)]

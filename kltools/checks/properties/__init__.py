@@ -17,6 +17,7 @@ name                           claim
 ``directional-convergence``    margins non-decreasing, θ/‖θ‖ settling, cos(θ, −∇L) → 1
 ``codim2``                     no two kink surfaces are crossed at the same instant
 ``gd-vs-flow``                 gradient descent with step η stays within O(η) of the flow
+``kl-bound``                   −L' ≥ s(ε/n)²(1 − e^{−L})² (softmax KL bound, linear model)
 =============================  ==================================================================
 
 **Refuted needs a witness that cannot be a transient** (an exact or certified fact, or an
@@ -40,6 +41,7 @@ from kltools.checks.properties import (  # noqa: F401 - each import registers a 
     directional_convergence,
     energy,
     gd_vs_flow,
+    kl_bound,
     linear_convergence,
     lojasiewicz,
     no_blowup,
@@ -63,7 +65,7 @@ __all__ = ["PROPERTIES", "Checker", "Evidence", "Options", "Property", "check_pr
 
 # The order of the table above (the CLI help and error messages list them so).
 for _name in ("energy", "no-blowup", "lojasiewicz", "linear-convergence", "rayleigh-identity",
-              "conservation", "directional-convergence", "codim2", "gd-vs-flow"):
+              "conservation", "directional-convergence", "codim2", "gd-vs-flow", "kl-bound"):
     REGISTRY[_name] = REGISTRY.pop(_name)
 PROPERTIES = REGISTRY
 
