@@ -138,17 +138,30 @@ class _Progress:
               help="Write a PNG of loss and gradient norm against time.")
 @click.option("--save", "save", default=None, type=click.Path(dir_okay=False),
               help="Write the trajectory (all samples) as JSON.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Derive and compile SPEC afresh, without reading or writing the program "
+                   "cache (see `kltools cache`).")
 @handle_errors
 def integrate(spec: str, t_end: str, dps: int, init: str | None, method: str, eta: str | None,
               convention: str, verify: bool, max_steps: int, wall_time: float | None,
-              as_json: bool, samples: bool, plot: str | None, save: str | None) -> None:
-    """Integrate the gradient flow of SPEC to time T at high precision."""
+              as_json: bool, samples: bool, plot: str | None, save: str | None,
+              no_cache: bool) -> None:
+    """Integrate the gradient flow of SPEC to time T at high precision.
+
+    The compiled programs of SPEC are cached (keyed by the spec's content and the kltools
+    version): a second run on the same spec starts without deriving it again."""
     import json
 
     from kltools.errors import IntegrationError
     from kltools.integrate.flow import integrate as _integrate
 
-    problem = _load(spec)
+    if method == "taylor":
+        from kltools.integrate.cached import load_flow_system
+
+        system = load_flow_system(spec, use_cache=not no_cache)
+        problem = system.d.problem
+    else:
+        system = problem = _load(spec)
     theta0 = None
     if init is not None:
         theta0 = [v.strip() for v in init.split(",") if v.strip()]
@@ -162,7 +175,7 @@ def integrate(spec: str, t_end: str, dps: int, init: str | None, method: str, et
         raise IntegrationError(f"--t-end {t_end!r} is not a number; pass e.g. 10 or 1e8") from None
     bar = _Progress(total, "integrate") if total > 0 else None
     try:
-        traj = _integrate(problem, theta0, t_end, method=method, dps=dps, eta=eta,
+        traj = _integrate(system, theta0, t_end, method=method, dps=dps, eta=eta,
                           convention=convention, verify=verify, max_steps=max_steps,
                           wall_time=wall_time, progress=bar)
     finally:
@@ -460,6 +473,29 @@ def prove(names: tuple[str, ...], run_all: bool, out: str, quick: bool, seed: in
         sys.exit(EXIT_OK)
     sys.exit(EXIT_INCONCLUSIVE if all(r.verdict == "inconclusive" for r in surprises)
              else EXIT_REFUTED)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The compiled-program cache (directory: $KLTOOLS_CACHE_DIR or the user cache dir)."""
+
+
+@cache_group.command("clear")
+@handle_errors
+def cache_clear() -> None:
+    """Remove every cached program (they are rebuilt on the next run)."""
+    from kltools.compiled.cache import ProgramCache
+
+    cache = ProgramCache()
+    click.echo(f"removed {cache.clear()} cache entries from {cache.root}")
+
+
+@cache_group.command("dir")
+def cache_dir() -> None:
+    """Print the cache directory."""
+    from kltools.compiled.cache import cache_root
+
+    click.echo(str(cache_root()))
 
 
 def _identities(d: Any) -> list[Any]:

@@ -32,28 +32,37 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy as sp
-
-from kltools.compiled.evaluator import Evaluator, to_fraction
 from kltools.compiled.jets import taylor_jet
-from kltools.compiled.program import Program, program_from_sympy
+from kltools.compiled.program import Program
 from kltools.errors import IntegrationError
-from kltools.integrate.gd import gradient_descent
 from kltools.integrate.taylor import Outcome as EngineOutcome
 from kltools.integrate.taylor import Solution, taylor_solve
 from kltools.integrate.trajectory import FlowEvent, Outcome, Trajectory
-from kltools.spec.problem import Problem
-from kltools.symbolic.derivation import Derivation, derive
+from kltools.numbers import to_fraction
 from kltools.symbolic.kinks import KinkConvention
-from kltools.symbolic.reverse import reverse_gradient
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+    from kltools.spec.problem import Problem
+    from kltools.symbolic.derivation import Derivation
+
+# SymPy, the derivation and the evaluators are imported where they are used: a flow system
+# loaded from the program cache (kltools.integrate.cached) integrates without importing SymPy.
 
 __all__ = ["BOOST_DECADES", "FlowSystem", "integrate", "provenance"]
 
 BOOST_DECADES = 5
 MAX_BOOST_DIGITS = 120
-_TAU = sp.Symbol("_tau", real=True)
+
+
+def _tau_symbol() -> sp.Symbol:
+    """The runtime constant of the precision monitor (a switch slot after the χ's)."""
+    import sympy as sp
+
+    return sp.Symbol("_tau", real=True)
 
 
 @dataclass
@@ -72,25 +81,44 @@ class FlowSystem:
 
     def __init__(self, derivation: Derivation) -> None:
         self.d = derivation
-        self.ev = Evaluator(derivation)
         self.n = len(derivation.parameters)
         self.m = len(derivation.switches)
 
     @cached_property
+    def ev(self) -> Any:
+        """The pointwise :class:`~kltools.compiled.evaluator.Evaluator` of the derivation."""
+        from kltools.compiled.evaluator import Evaluator
+
+        return Evaluator(self.d)
+
+    @cached_property
     def program(self) -> Program:
+        from kltools.compiled.program import program_from_sympy
+
         d = self.d
         s = d.flow_scale
         flow = [-s * g for g in d.gradient]
         outs = [*flow, d.loss, *[w.surface for w in d.switches], self._monitor(flow)]
-        return program_from_sympy(outs, d.parameters, [*d.switch_symbols, _TAU], cse=False,
-                                  blocks=d.blocks)
+        return program_from_sympy(outs, d.parameters, [*d.switch_symbols, _tau_symbol()],
+                                  cse=False, blocks=d.blocks)
+
+    def pattern(self, theta: Sequence[object], convention: KinkConvention, dps: int
+                ) -> tuple[int, ...]:
+        """The switch values χ at θ under ``convention`` (exact on a kink)."""
+        return self.ev.pattern(theta, convention, dps)
+
+    def zero_surfaces(self, theta0: Sequence[object], chi: Sequence[int]) -> list[int]:
+        """Event outputs whose surface is exactly 0 at ``theta0`` on pattern χ."""
+        return _zero_surfaces(self, theta0, chi)
 
     @staticmethod
     def _monitor(flow: Sequence[sp.Expr]) -> sp.Expr:
         # c·‖F‖² − 1 with the runtime constant c = 10^(−2τ): zero when ‖F‖ = 10^τ. A polynomial
         # in the state (not log‖F‖, whose series has the complex zeros of ‖F‖² as singularities
         # and would limit the step); it is left out of the step-size control.
-        return _TAU * sp.Add(*[f**2 for f in flow]) - 1
+        import sympy as sp
+
+        return _tau_symbol() * sp.Add(*[f**2 for f in flow]) - 1
 
     @property
     def loss_index(self) -> int:
@@ -116,6 +144,11 @@ class FlowSystem:
     def _sliding(self, k: int) -> Program:
         if k in self._sliding_cache:
             return self._sliding_cache[k]
+        import sympy as sp
+
+        from kltools.compiled.program import program_from_sympy
+        from kltools.symbolic.reverse import reverse_gradient
+
         d = self.d
         chi = d.switches[k].symbol
         # Two copies (χ_k = 0 and χ_k = 1) of the blocks that depend on χ_k; the rest is shared,
@@ -146,8 +179,8 @@ class FlowSystem:
         surfaces = [w.surface.xreplace(ren0) if j != k else sp.Integer(1)
                     for j, w in enumerate(d.switches)]
         outs = [*Fa, d.loss.xreplace(ren0), *surfaces, self._monitor(Fa), al, 1 - al]
-        prog = program_from_sympy(outs, d.parameters, [*d.switch_symbols, _TAU], cse=False,
-                                  blocks=blocks)
+        prog = program_from_sympy(outs, d.parameters, [*d.switch_symbols, _tau_symbol()],
+                                  cse=False, blocks=blocks)
         self._sliding_cache[k] = prog
         return prog
 
@@ -161,6 +194,9 @@ class FlowSystem:
 def _as_derivation(obj: Problem | Derivation | FlowSystem) -> FlowSystem:
     if isinstance(obj, FlowSystem):
         return obj
+    from kltools.spec.problem import Problem
+    from kltools.symbolic.derivation import Derivation, derive
+
     if isinstance(obj, Derivation):
         return FlowSystem(obj)
     if isinstance(obj, Problem):
@@ -237,6 +273,8 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         raise IntegrationError(f"the initial point must be numbers ({exc}); pass decimals such "
                                "as 0.3 or fractions such as 1/3") from None
     if method == "gd":
+        from kltools.integrate.gd import gradient_descent
+
         if eta is None:
             raise IntegrationError("gradient descent needs a step: pass eta (e.g. --eta 0.01)")
         traj = gradient_descent(system.ev, theta, eta, te, dps=dps,
@@ -303,8 +341,8 @@ def _flow(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: in
     start = time.monotonic()
     n, m = system.n, system.m
     prob = system.d.problem
-    chi = list(system.ev.pattern(theta0, conv, dps)) if m else []
-    on_surface = _zero_surfaces(system, theta0, chi)
+    chi = list(system.pattern(theta0, conv, dps)) if m else []
+    on_surface = system.zero_surfaces(theta0, chi)
     traj = Trajectory(parameters=prob.parameters, dps=dps, method="taylor")
     pieces: list[Solution] = []
     mode = _Mode(chi)
@@ -524,6 +562,8 @@ def _zero_surfaces(system: FlowSystem, theta0: Sequence[object], chi: Sequence[i
     """Event outputs whose surface is exactly 0 at the start (decided exactly)."""
     if not system.m:
         return []
+    import sympy as sp
+
     d = system.d
     env = {p: sp.Rational(to_fraction(v).numerator, to_fraction(v).denominator)
            for p, v in zip(d.parameters, theta0, strict=True)}
