@@ -178,8 +178,10 @@ def _preflight(problem: Problem, prop: str, options: dict[str, Any]) -> int:
     number of kink surfaces. Every property checks its hypotheses before integrating, so
     stopping it at its first flow costs one derivation and no integration."""
     from kltools.checks.properties import PROPERTIES
+    from kltools.integrate.cached import flow_system
 
-    checker = recording_checker(problem)
+    # Derived here once and stored in the program cache: the workers load it.
+    checker = recording_checker(problem, flow_system(problem.source, problem.name))
 
     def stop(*_a: Any, **_k: Any) -> Any:
         raise _PreflightStopError
@@ -257,9 +259,10 @@ def sweep(spec: str | Path | Problem, n: int, *, out: str | Path, prop: str | No
     if prop is not None:
         kinks = _preflight(problem, prop, run_opts)
     else:
-        from kltools.symbolic.derivation import derive
+        from kltools.integrate.cached import flow_system
 
-        kinks = len(derive(problem).switches)  # also reports a bad model before any run
+        # Also reports a bad model before any run, and fills the program cache the workers read.
+        kinks = flow_system(problem.source, problem.name).m
     header = make_header(problem.source, problem.name, mode, prop, opts,
                          {"parameters": list(problem.parameters), "kink_surfaces": kinks})
     spec_json = canonical_json(problem.source)
