@@ -229,7 +229,8 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
               max_steps: int = 200_000, max_events: int = 10_000,
               wall_time: float | None = None, adaptive_precision: bool = True,
               verify: bool = False, throw: bool = False,
-              progress: Callable[[float], None] | None = None) -> Trajectory:
+              progress: Callable[[float], None] | None = None,
+              backend: str = "native") -> Trajectory:
     """Integrate the gradient flow θ' = −s∇L(θ) of ``problem`` from θ(0) = ``theta0``.
 
     Parameters
@@ -261,6 +262,10 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         Raise :class:`~kltools.errors.IntegrationError` unless the outcome is ``ok``.
     progress
         Called with the current time (float) a few times a second.
+    backend
+        ``native`` (kltools' Taylor driver) or ``heyoka`` (LLVM-compiled Taylor integrator for
+        flows without kinks, :mod:`kltools.integrate.heyoka_backend`; the native driver runs
+        when heyoka is not installed or the model has kinks, as ``info["backend"]`` says).
     """
     system = _as_derivation(problem)
     prob = system.d.problem
@@ -281,11 +286,18 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
                                 convention=conv if conv is not KinkConvention.ERROR
                                 else KinkConvention.RIGHT, progress=progress)
     elif method == "taylor":
-        traj = _flow(system, theta, te, dps, conv, max_steps, max_events, wall_time,
-                     adaptive_precision, progress)
+        run = _flow
+        if backend == "heyoka":
+            from kltools.integrate.heyoka_backend import flow_runner
+
+            run = flow_runner(system, _flow)
+        elif backend != "native":
+            raise IntegrationError(f"unknown backend {backend!r}; use native or heyoka")
+        traj = run(system, theta, te, dps, conv, max_steps, max_events, wall_time,
+                   adaptive_precision, progress)
         if verify:
             hi = dps + max(10, dps // 2)
-            ref = _flow(system, theta, te, hi, conv, max_steps, max_events, wall_time,
+            ref = run(system, theta, te, hi, conv, max_steps, max_events, wall_time,
                         adaptive_precision, None)
             traj.correct_digits = min(_agreement(traj.theta, ref.theta), float(dps))
             traj.verified = True

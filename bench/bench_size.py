@@ -1,0 +1,188 @@
+"""Integration at size: tanh net [3, h, 1] (P = 4h), 5 samples, dps 30, t = 10, against heyoka.
+
+Contenders, one after the other in one process for each P (each P in a fresh process, so JIT and
+code caches of one size do not help the next):
+
+* **kltools native**: ``integrate(system, ...)`` with the programs already compiled (the program
+  cache holds them; the derivation is timed separately, once per spec and kltools version);
+* **kltools + heyoka backend**: the same call with ``backend="heyoka"`` (translation of kltools'
+  program to heyoka expressions, LLVM build and JIT, integration, kltools' per-step records);
+* **heyoka real**: heyoka.py directly, as a heyoka user writes it: L built from heyoka
+  expressions, ∇L by ``heyoka.diff_tensors``, ``taylor_adaptive(fp_type=real, prec=110,
+  compact_mode=True, tol=1e-30)``, ``propagate_until(10)``; build + JIT and integration timed
+  apart.
+
+Digits: each final state against a reference computed by kltools native at 50 digits, min over
+the parameters of −log10(relative error).
+
+Run from the repository root::
+
+    python bench/bench_size.py                 # P = 8, 32, 128, 512
+    python bench/bench_size.py --sizes 8,32    # a subset
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def spec(h: int) -> dict[str, Any]:
+    """The tanh net [3, h, 1] without biases on 5 fixed rational samples, seeded init."""
+    xs = [[str(Fraction(i + 1, 5)), str(Fraction((-1) ** i * i, 4)), str(Fraction(1, i + 2))]
+          for i in range(5)]
+    ys = [str(Fraction(i - 2, 3)) for i in range(5)]
+    return {"network": {"layers": [3, h, 1], "activation": "tanh", "bias": False},
+            "loss": {"kind": "square"}, "data": {"x": xs, "y": ys},
+            "init": {"seed": 7, "scale": "0.5"}}
+
+
+def timed(fn: Any) -> tuple[float, float, Any]:
+    w, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return time.perf_counter() - w, time.process_time() - c, out
+
+
+def heyoka_direct(problem: Any, theta0: list[Fraction], t_end: int, bits: int
+                  ) -> dict[str, Any]:
+    """heyoka.py on its own: the flow of L built from heyoka expressions."""
+    import heyoka as hy
+
+    data = problem.data
+    names = list(problem.parameters)
+    vs = hy.make_vars(*names)
+    by = dict(zip(names, vs, strict=True))
+    # kltools names the weights of an [3, h, 1] MLP W1_j_i (unit j, input i) and W2_1_j.
+    h = sum(n.startswith("W2_") for n in names)
+    w1 = [[by[f"W1_{j}_{i}"] for i in range(1, 4)] for j in range(1, h + 1)]
+    w2 = [by[f"W2_1_{j}"] for j in range(1, h + 1)]
+    def num(v: Any) -> Any:  # an exact rational rounded once to `bits`
+        q = Fraction(int(v.p), int(v.q)) if hasattr(v, "p") else Fraction(v)
+        return hy.expression(hy.real(str(q.numerator), bits) / q.denominator)
+
+    terms = []
+    for x, (y,) in zip(data.x, data.y, strict=True):
+        hidden = [hy.tanh(hy.sum([num(xi) * w for xi, w in zip(x, row, strict=True)]))
+                  for row in w1]
+        f = hy.sum([a * b for a, b in zip(w2, hidden, strict=True)])
+        r = f - num(y)
+        terms.append(r * r)
+    # kltools' square loss: (1/(2n)) Σ r_i².
+    loss = hy.sum(terms) * num(Fraction(1, 2 * len(terms)))
+    w, c = time.perf_counter(), time.process_time()
+    dt = hy.diff_tensors([loss], diff_args=list(vs), diff_order=1)
+    grad = dt.jacobian[0]
+    sys_ = [(v, -g) for v, g in zip(vs, grad, strict=True)]
+    x0 = [hy.real(str(q.numerator), bits) / q.denominator for q in theta0]
+    ta = hy.taylor_adaptive(sys_, x0, fp_type=hy.real, prec=bits, compact_mode=True,
+                            tol=hy.real("1e-30", bits))
+    build_w, build_c = time.perf_counter() - w, time.process_time() - c
+    w, c = time.perf_counter(), time.process_time()
+    res = ta.propagate_until(hy.real(t_end, bits))
+    run_w, run_c = time.perf_counter() - w, time.process_time() - c
+    return {"build_wall": build_w, "build_cpu": build_c, "run_wall": run_w, "run_cpu": run_c,
+            "steps": int(res[3]) if len(res) > 3 else None, "order": int(ta.order),
+            "state": [str(v) for v in ta.state]}
+
+
+def one(p: int, t_end: int, dps: int) -> dict[str, Any]:
+    """All contenders at one size (run in a child process)."""
+    from kltools.compiled.cache import ProgramCache
+    from kltools.integrate.cached import flow_system
+    from kltools.integrate.flow import integrate
+    from kltools.numbers import agreement_digits
+
+    import tempfile
+
+    h = p // 4
+    doc = spec(h)
+    cache = ProgramCache(tempfile.mkdtemp(prefix="kltools-bench-size-"))
+    dw, dc, system = timed(lambda: flow_system(doc, f"tanh{p}", cache=cache))
+    warm = flow_system(doc, f"tanh{p}", cache=cache)
+    problem = system.d.problem
+    theta0 = list(problem.initial_point())
+    out: dict[str, Any] = {"P": p, "derive_wall": dw, "derive_cpu": dc,
+                           "instructions": len(system.program.instrs)}
+    ref = integrate(warm, theta0, t_end, dps=50, adaptive_precision=False).theta
+    w, c, nat = timed(lambda: integrate(warm, theta0, t_end, dps=dps,
+                                        adaptive_precision=False))
+    out["native"] = {"wall": w, "cpu": c, "steps": nat.n_steps,
+                     "digits": agreement_digits(nat.theta, ref)}
+    w, c, hyb = timed(lambda: integrate(warm, theta0, t_end, dps=dps, backend="heyoka"))
+    out["backend"] = {"wall": w, "cpu": c, "steps": hyb.n_steps,
+                      "build": hyb.info.get("heyoka_build_seconds"),
+                      "digits": agreement_digits(hyb.theta, ref)}
+    import gmpy2
+
+    full = warm.system.d.problem  # the symbolic problem (names, data) for the direct run
+    direct = heyoka_direct(full, [Fraction(q) for q in theta0], t_end, 110)
+    with gmpy2.context(precision=200):
+        state = [gmpy2.mpfr(s) for s in direct.pop("state")]
+    direct["digits"] = agreement_digits(state, ref)
+    out["heyoka"] = direct
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="8,32,128,512")
+    ap.add_argument("--t-end", type=int, default=10)
+    ap.add_argument("--dps", type=int, default=30)
+    ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one is not None:
+        print(json.dumps(one(args.one, args.t_end, args.dps)))
+        return
+    rows = []
+    load = os.getloadavg()
+    for p in (int(s) for s in args.sizes.split(",")):
+        r = subprocess.run([sys.executable, __file__, "--one", str(p), "--t-end",
+                            str(args.t_end), "--dps", str(args.dps)], capture_output=True,
+                           text=True, check=True)
+        rows.append(json.loads(r.stdout.strip().splitlines()[-1]))
+        print(f"P = {p} done", file=sys.stderr)
+    print(table(rows, load, os.getloadavg()))
+
+
+def table(rows: list[dict[str, Any]], before: Any, after: Any) -> str:
+    out = ["| P | derive (s, once) | kltools native (s) | kltools + heyoka backend (s) | "
+           "heyoka build + JIT (s) | heyoka integrate (s) | heyoka total (s) | "
+           "native / heyoka total | backend / heyoka total | digits native / backend / "
+           "heyoka |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        hy = r["heyoka"]
+        total = hy["build_cpu"] + hy["run_cpu"]
+        out.append(
+            f"| {r['P']} | {r['derive_cpu']:.2f} | {r['native']['cpu']:.2f} | "
+            f"{r['backend']['cpu']:.2f} | {hy['build_cpu']:.2f} | {hy['run_cpu']:.2f} | "
+            f"{total:.2f} | {r['native']['cpu'] / total:.1f}x | "
+            f"{r['backend']['cpu'] / total:.2f}x | {r['native']['digits']:.1f} / "
+            f"{r['backend']['digits']:.1f} / {hy['digits']:.1f} |")
+    if len(rows) >= 2:
+        for key in ("native", "backend"):
+            xs = [math.log(r["P"]) for r in rows]
+            ys = [math.log(r[key]["cpu"]) for r in rows]
+            n = len(xs)
+            mx, my = sum(xs) / n, sum(ys) / n
+            slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys, strict=True)) / \
+                sum((a - mx) ** 2 for a in xs)
+            out.append(f"\nLog-log slope of CPU time in P, {key}: **{slope:.2f}**")
+    out.append(f"\nCPU seconds of the process (`time.process_time`); 1-min load average "
+               f"{before[0]:.1f} before, {after[0]:.1f} after (2 cores, shared).")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
