@@ -98,12 +98,12 @@ def heyoka_direct(problem: Any, theta0: list[Fraction], t_end: int, bits: int
 
 def one(p: int, t_end: int, dps: int) -> dict[str, Any]:
     """All contenders at one size (run in a child process)."""
+    import tempfile
+
     from kltools.compiled.cache import ProgramCache
     from kltools.integrate.cached import flow_system
     from kltools.integrate.flow import integrate
     from kltools.numbers import agreement_digits
-
-    import tempfile
 
     h = p // 4
     doc = spec(h)

@@ -138,6 +138,11 @@ class _Progress:
               help="Write a PNG of loss and gradient norm against time.")
 @click.option("--save", "save", default=None, type=click.Path(dir_okay=False),
               help="Write the trajectory (all samples) as JSON.")
+@click.option("--backend", type=click.Choice(["native", "heyoka"]), default="native",
+              show_default=True,
+              help="heyoka: its LLVM-compiled Taylor integrator for flows without kinks "
+                   "(optional: pip install 'kltools[fast]'). Without heyoka, or for a model "
+                   "with kinks, the native integrator runs; --json's info.backend says which.")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Derive and compile SPEC afresh, without reading or writing the program "
                    "cache (see `kltools cache`).")
@@ -145,7 +150,7 @@ class _Progress:
 def integrate(spec: str, t_end: str, dps: int, init: str | None, method: str, eta: str | None,
               convention: str, verify: bool, max_steps: int, wall_time: float | None,
               as_json: bool, samples: bool, plot: str | None, save: str | None,
-              no_cache: bool) -> None:
+              backend: str, no_cache: bool) -> None:
     """Integrate the gradient flow of SPEC to time T at high precision.
 
     The compiled programs of SPEC are cached (keyed by the spec's content and the kltools
@@ -177,7 +182,7 @@ def integrate(spec: str, t_end: str, dps: int, init: str | None, method: str, et
     try:
         traj = _integrate(system, theta0, t_end, method=method, dps=dps, eta=eta,
                           convention=convention, verify=verify, max_steps=max_steps,
-                          wall_time=wall_time, progress=bar)
+                          wall_time=wall_time, progress=bar, backend=backend)
     finally:
         if bar is not None:
             bar.close()
