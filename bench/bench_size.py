@@ -134,15 +134,93 @@ def one(p: int, t_end: int, dps: int) -> dict[str, Any]:
     return out
 
 
+def problem_c(dps: int = 60, repeats: int = 3) -> dict[str, Any]:
+    """Problem (c) at ``dps`` digits to t = 5: kltools native (cached programs) against heyoka
+    real at the same precision and tolerance 10^-dps, integration only (best of ``repeats``)."""
+    import heyoka as hy
+
+    from kltools.integrate.cached import load_flow_system
+    from kltools.integrate.flow import integrate
+    from kltools.numbers import agreement_digits, bits_for_dps
+
+    system = load_flow_system(ROOT / "examples" / "problem_c.toml")
+    theta0 = list(system.d.problem.initial_point())
+    ref = integrate(system, theta0, 5, dps=dps + 30, adaptive_precision=False).theta
+    native, trajs = [], []
+    for _ in range(repeats):
+        c = time.process_time()
+        trajs.append(integrate(system, theta0, 5, dps=dps, adaptive_precision=False))
+        native.append(time.process_time() - c)
+    back, btrajs = [], []
+    for _ in range(repeats):
+        c = time.process_time()
+        btrajs.append(integrate(system, theta0, 5, dps=dps, backend="heyoka"))
+        back.append(time.process_time() - c)
+    bits = bits_for_dps(dps)
+    w1, w2, c1, c2, v1, v2 = hy.make_vars("w1", "w2", "c1", "c2", "v1", "v2")
+
+    def num(q: Fraction) -> Any:
+        return hy.expression(hy.real(str(q.numerator), bits) / q.denominator)
+
+    terms = []
+    for x, y in ((Fraction(-1), Fraction(1)), (Fraction(1, 2), Fraction(0)),
+                 (Fraction(2), Fraction(3))):
+        r = v1 * (w1 * num(x) + c1) ** 2 + v2 * (w2 * num(x) + c2) ** 2 - num(y)
+        terms.append(r * r)
+    loss = hy.sum(terms) * num(Fraction(1, 2))
+    vs = [w1, w2, c1, c2, v1, v2]
+    c = time.process_time()
+    grad = hy.diff_tensors([loss], diff_args=vs, diff_order=1).jacobian[0]
+    x0 = [hy.real(str(Fraction(q).numerator), bits) / Fraction(q).denominator for q in theta0]
+    ta = hy.taylor_adaptive([(v, -g) for v, g in zip(vs, grad, strict=True)], x0,
+                            fp_type=hy.real, prec=bits, compact_mode=True,
+                            tol=hy.real(f"1e-{dps}", bits))
+    build = time.process_time() - c
+    runs = []
+    for _ in range(repeats):
+        ta.time = hy.real(0, bits)
+        ta.state[:] = x0
+        c = time.process_time()
+        ta.propagate_until(hy.real(5, bits))
+        runs.append(time.process_time() - c)
+    import gmpy2
+
+    with gmpy2.context(precision=bits):
+        hstate = [gmpy2.mpfr(str(v), bits) for v in ta.state]
+    return {"native": min(native), "native_digits": agreement_digits(trajs[0].theta, ref),
+            "native_steps": trajs[0].n_steps, "heyoka": min(runs),
+            "backend": min(back),
+            "backend_build": btrajs[back.index(min(back))].info["heyoka_build_cpu"],
+            "backend_digits": agreement_digits(btrajs[0].theta, ref), "heyoka_build": build,
+            "heyoka_digits": agreement_digits(hstate, ref), "heyoka_order": int(ta.order)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="8,32,128,512")
     ap.add_argument("--t-end", type=int, default=10)
     ap.add_argument("--dps", type=int, default=30)
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--problem-c", action="store_true",
+                    help="only problem (c) at 60 digits against heyoka")
     args = ap.parse_args()
     if args.one is not None:
         print(json.dumps(one(args.one, args.t_end, args.dps)))
+        return
+    if args.problem_c:
+        r = problem_c()
+        print("| problem (c), 60 digits | kltools native (s) | kltools --backend heyoka, "
+              "all / of which build + JIT (s) | heyoka integrate (s) | heyoka build + JIT (s) | "
+              "native / heyoka integrate | backend without build / heyoka integrate | "
+              "digits native / backend / heyoka |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        print(f"| t = 5 | {r['native']:.3f} ({r['native_steps']} steps) | {r['backend']:.3f} / "
+              f"{r['backend_build']:.3f} | {r['heyoka']:.3f} (order {r['heyoka_order']})"
+              f" | {r['heyoka_build']:.2f} | {r['native'] / r['heyoka']:.2f}x | "
+              f"{(r['backend'] - r['backend_build']) / r['heyoka']:.2f}x | "
+              f"{r['native_digits']:.1f} / {r['backend_digits']:.1f} / "
+              f"{r['heyoka_digits']:.1f} |")
+        print(f"\nCPU seconds, best of 3; 1-min load average {os.getloadavg()[0]:.1f}.")
         return
     rows = []
     load = os.getloadavg()

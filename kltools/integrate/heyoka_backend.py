@@ -127,13 +127,13 @@ def integrate_smooth(program: Program, n_state: int, switches: Sequence[object],
     from kltools.compiled.pointwise import compile_program
 
     prec = bits_for_dps(dps)
-    start = time.monotonic()
+    start, cpu = time.monotonic(), time.process_time()
     _, sys_ = heyoka_system(program, n_state, switches, prec)
     x0 = [_real(to_fraction(v), prec) for v in theta0]
     te = _real(to_fraction(t_end), prec)
     tol = _real(Fraction(1, 10**dps), prec)
     ta = hy.taylor_adaptive(sys_, x0, fp_type=hy.real, prec=prec, compact_mode=True, tol=tol)
-    built = time.monotonic() - start
+    built, built_cpu = time.monotonic() - start, time.process_time() - cpu
     f = compile_program(program, "gmpy2", dps)
     traj = Trajectory(parameters=tuple(parameters), dps=dps, method="taylor")
     state_now = [to_fraction(v) for v in theta0]
@@ -167,7 +167,8 @@ def integrate_smooth(program: Program, n_state: int, switches: Sequence[object],
     traj.wall_time = time.monotonic() - start
     traj.correct_digits = max(0.0, min(float(dps), dps - math.log10(max(steps, 1))))
     traj.info.update({"backend": "heyoka", "heyoka_order": int(ta.order),
-                      "heyoka_build_seconds": round(built, 3), "working_dps": dps})
+                      "heyoka_build_seconds": round(built, 3),
+                      "heyoka_build_cpu": round(built_cpu, 3), "working_dps": dps})
     return traj
 
 
