@@ -180,3 +180,41 @@ def test_cli_cache_clear_and_dir(tmp_path: Path) -> None:
     assert result.output.startswith("removed 2 cache entries")
     assert ProgramCache(tmp_path).entries() == []
     assert runner.invoke(main, ["cache", "clear"], env=env).output.startswith("removed 0 ")
+
+
+@pytest.mark.parametrize(("mode", "prop", "options"), [
+    ("integrate", None, {"t_end": "1", "dps": 30}),
+    ("property", "codim2", {"t_end": "1", "dps": 30}),
+])
+def test_sweep_workers_load_programs_instead_of_deriving(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, prop: str | None,
+        options: dict) -> None:
+    from kltools import _sweep_worker as worker
+    from kltools._sweep_store import canonical_json
+
+    monkeypatch.setenv("KLTOOLS_CACHE_DIR", str(tmp_path))
+    doc, name = _doc("relu_two_layer.toml")
+    flow_system(doc, name)  # what the sweep's parent process does before starting workers
+    monkeypatch.setattr(worker, "_CACHE", worker._Cache())  # a fresh worker
+    task = worker.Task(canonical_json(doc), name, mode, prop, options, "1", 0, 3)
+    line = worker.run_task(task)
+    engine = worker._engine(task)
+    system = engine if mode == "integrate" else engine.system
+    assert "system" not in system.__dict__  # no derivation in the worker
+    assert line["outcome"] in ("ok", "sliding")
+    if prop:
+        assert line["verdict"] == "holds"
+
+
+def test_without_a_cache_entry_the_worker_derives(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # The control of the test above: the same worker on an empty cache does derive.
+    from kltools import _sweep_worker as worker
+    from kltools._sweep_store import canonical_json
+
+    monkeypatch.setenv("KLTOOLS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(worker, "_CACHE", worker._Cache())
+    doc, name = _doc("relu_two_layer.toml")
+    task = worker.Task(canonical_json(doc), name, "integrate", None,
+                       {"t_end": "1", "dps": 30}, "1", 0, 3)
+    assert "system" in worker._engine(task).__dict__
