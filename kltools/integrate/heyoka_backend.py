@@ -57,10 +57,17 @@ def _real(q: Fraction, prec: int) -> Any:
     return hy.real(format(v, f".{math.ceil(prec * math.log10(2)) + 1}e"), prec)
 
 
-def heyoka_system(program: Program, n_state: int, switches: Sequence[object], prec: int
+def heyoka_system(program: Program, n_state: int, switches: Sequence[object], prec: int,
+                  gradient_of: tuple[int, Fraction] | None = None
                   ) -> tuple[list[Any], list[tuple[Any, Any]]]:
     """The heyoka variables and ODE system ``[(x_i, F_i(x))]`` of ``program``'s first
-    ``n_state`` outputs, with the switch slots fixed to the exact values ``switches``."""
+    ``n_state`` outputs, with the switch slots fixed to the exact values ``switches``.
+
+    With ``gradient_of = (j, s)`` the field is F = −s∇(output j) instead, the gradient taken by
+    heyoka (``diff_tensors``) from the translated output j alone: for a gradient flow this is
+    the same field as outputs 0..P−1 (which kltools computes as −s∇L by reverse mode), and
+    heyoka's own differentiation gives it the expression graph its step is fastest on.
+    """
     import heyoka as hy
 
     names = [f"x{i}" for i in range(program.n_inputs)]
@@ -74,11 +81,34 @@ def heyoka_system(program: Program, n_state: int, switches: Sequence[object], pr
     def const(q: Fraction) -> Any:
         return hy.expression(_real(q, prec))
 
+    roots = [program.outputs[gradient_of[0]]] if gradient_of else list(program.outputs[:n_state])
+    live = _live(program, roots)
+    first = program.first_instr_slot
     s: list[Any] = [*xs, *(const(to_fraction(v)) for v in switches),
                     *(const(c) for c in program.constants)]
-    for op, a, b, c in program.instrs:
-        s.append(_op(hy, op, s[a], s[b] if b >= 0 else None, c, const))
-    return xs, [(xs[i], s[program.outputs[i]]) for i in range(n_state)]
+    for k, (op, a, b, c) in enumerate(program.instrs):
+        s.append(_op(hy, op, s[a], s[b] if b >= 0 else None, c, const)
+                 if first + k in live else None)
+    if gradient_of is None:
+        return xs, [(xs[i], s[program.outputs[i]]) for i in range(n_state)]
+    grad = hy.diff_tensors([s[roots[0]]], diff_args=xs[:n_state], diff_order=1).jacobian[0]
+    scale = const(gradient_of[1])
+    return xs, [(xs[i], -scale * grad[i]) for i in range(n_state)]
+
+
+def _live(program: Program, roots: Sequence[int]) -> set[int]:
+    """The slots the ``roots`` depend on (instruction slots only matter)."""
+    first = program.first_instr_slot
+    live, stack = set(), list(roots)
+    while stack:
+        v = stack.pop()
+        if v in live:
+            continue
+        live.add(v)
+        if v >= first:
+            _, a, b, _ = program.instrs[v - first]
+            stack += [a] + ([b] if b >= 0 else [])
+    return live
 
 
 def _op(hy: Any, op: str, x: Any, y: Any, c: Fraction | None,
@@ -112,13 +142,14 @@ def _op(hy: Any, op: str, x: Any, y: Any, c: Fraction | None,
 
 def integrate_smooth(program: Program, n_state: int, switches: Sequence[object],
                      theta0: Sequence[object], t_end: object, *, dps: int,
-                     loss_output: int | None = None, scale: float = 1.0,
+                     loss_output: int | None = None, scale: object = 1,
                      max_steps: int = 200_000, wall_time: float | None = None,
                      parameters: Sequence[str] = ()) -> Trajectory:
     """Integrate θ' = F(θ) (``program``'s first ``n_state`` outputs) from θ(0) to ``t_end``.
 
     Returns a :class:`Trajectory` with the state after every heyoka step, the loss (output
-    ``loss_output``) and ‖θ'‖/``scale`` there, outcome ``ok`` or ``max_steps`` (step or wall
+    ``loss_output``) and ‖θ'‖/``scale`` there (with ``loss_output`` the field handed to heyoka
+    is −``scale``·∇L, see :func:`heyoka_system`), outcome ``ok`` or ``max_steps`` (step or wall
     limit), and ``correct_digits`` from the summed per-step tolerance (module docstring).
     """
     import gmpy2
@@ -128,7 +159,9 @@ def integrate_smooth(program: Program, n_state: int, switches: Sequence[object],
 
     prec = bits_for_dps(dps)
     start, cpu = time.monotonic(), time.process_time()
-    _, sys_ = heyoka_system(program, n_state, switches, prec)
+    grad = (loss_output, to_fraction(scale)) if loss_output is not None else None
+    scale_f = float(to_fraction(scale))
+    _, sys_ = heyoka_system(program, n_state, switches, prec, grad)
     x0 = [_real(to_fraction(v), prec) for v in theta0]
     te = _real(to_fraction(t_end), prec)
     tol = _real(Fraction(1, 10**dps), prec)
@@ -146,7 +179,7 @@ def integrate_smooth(program: Program, n_state: int, switches: Sequence[object],
             traj.states.append(x)
             traj.losses.append(out[loss_output] if loss_output is not None else None)
             traj.grad_norms.append(gmpy2.sqrt(gmpy2.fsum(v * v for v in out[:n_state]))
-                                   / scale)
+                                   / scale_f)
 
     record(0, [_real(q, prec) for q in state_now])
     outcome, steps = Outcome.OK, 0
@@ -192,7 +225,7 @@ def flow_runner(system: Any, native: Callable[..., Trajectory]) -> Callable[...,
             progress: Callable[[float], None] | None) -> Trajectory:
         traj = integrate_smooth(system.program, system.n, [0], theta0, t_end, dps=dps,
                                 loss_output=system.loss_index,
-                                scale=float(system.d.flow_scale), max_steps=max_steps,
+                                scale=system.d.flow_scale, max_steps=max_steps,
                                 wall_time=wall_time, parameters=system.d.problem.parameters)
         if progress is not None:
             progress(float(t_end))
