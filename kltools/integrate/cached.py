@@ -142,7 +142,10 @@ class CachedFlowSystem(FlowSystem):
         chi = [0] * self.m
         labels = [s.label for s in self.d.switches]
         for group in self.levels:
-            values = self._surface_values(theta, chi)
+            try:
+                values = self._surface_values(theta, chi)
+            except ZeroDivisionError:  # a surface not defined there: the symbolic path says so
+                return self.system.pattern(theta, convention, dps)
             for i in group:
                 chi[i] = switch_values([values[i]], convention, [labels[i]])[0]
         return tuple(chi)
@@ -152,7 +155,10 @@ class CachedFlowSystem(FlowSystem):
             return []
         if not self.exact_surfaces:
             return self.system.zero_surfaces(theta0, chi)
-        values = self._surface_values(theta0, chi)
+        try:
+            values = self._surface_values(theta0, chi)
+        except ZeroDivisionError:
+            return self.system.zero_surfaces(theta0, chi)
         return [self.surface_indices[k] for k, v in enumerate(values) if v == 0]
 
     # -- sliding programs, cached per surface --------------------------------------------------
