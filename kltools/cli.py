@@ -283,10 +283,11 @@ _HINTS = {
 
 def _print_trajectory(traj: Any) -> None:
     from kltools.integrate.trajectory import _num
-    from kltools.sweep.worker import outcome_name
 
     digits = max(6, min(int(traj.correct_digits), 60))
-    name = outcome_name(traj)
+    # The outcome's value names it (as in sweep result lines); the sweep package is not
+    # imported here: it imports SymPy, which a warm-cache run never needs.
+    name = str(traj.outcome.value)
     click.echo(f"outcome     {name}: {traj.outcome.message}")
     if name in _HINTS:
         click.echo(f"note        {_HINTS[name]}")
@@ -330,10 +331,35 @@ def _properties_help() -> str:
     return properties_help()
 
 
-@main.command(epilog="Properties (from the registry):\n\n" + _properties_help())
+class _CheckCommand(click.Command):
+    """``kltools check``, whose epilog lists the registered properties: read from the registry
+    when help is shown, not when this module is imported (the registry imports SymPy, which a
+    warm-cache ``kltools integrate`` never does)."""
+
+    @property  # type: ignore[override]
+    def epilog(self) -> str:
+        return "Properties (from the registry):\n\n" + _properties_help()
+
+    @epilog.setter
+    def epilog(self, _value: object) -> None:
+        pass
+
+
+class _PropertyOption(click.Option):
+    """``--property``, whose help names the registered properties (read lazily, as above)."""
+
+    @property  # type: ignore[override]
+    def help(self) -> str:
+        return "One of: " + ", ".join(_property_names()) + " (see below)."
+
+    @help.setter
+    def help(self, _value: object) -> None:
+        pass
+
+
+@main.command(cls=_CheckCommand)
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--property", "prop", required=True,
-              help="One of: " + ", ".join(_property_names()) + " (see below).")
+@click.option("--property", "prop", required=True, cls=_PropertyOption)
 @click.option("--examples", default=10, show_default=True, type=click.IntRange(min=1),
               callback=check_examples,
               help="Random initialisations (the spec's own init first); at most 100000 "
