@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from kltools.compiled.cache import ProgramCache, program_to_json
-from kltools.integrate.cached import flow_system, read_spec
+from kltools.errors import SpecError
+from kltools.integrate.cached import (
+    FAST_READ_BYTES,
+    flow_system,
+    limits_in_force,
+    load_flow_system,
+    read_spec,
+)
 from kltools.integrate.flow import FlowSystem, integrate
 from kltools.spec import load_problem
 from kltools.symbolic.derivation import derive
@@ -75,6 +82,56 @@ def test_a_corrupt_entry_is_rebuilt_without_error(tmp_path: Path) -> None:
     assert flow_system(doc, name, cache=cache).program == first.program
 
 
+def test_a_lowered_limit_refuses_a_spec_that_is_cached(tmp_path: Path) -> None:
+    from kltools.spec import limits
+
+    cache = ProgramCache(tmp_path, version="v")
+    doc, name = _doc("relu_two_layer.toml")
+    flow_system(doc, name, cache=cache)  # stored under the default limits
+    with limits.override(work=10), pytest.raises(SpecError, match="limit work = 10"):
+        flow_system(doc, name, cache=cache)
+    with limits.override(work=10**6):  # changed limits: an entry of their own
+        assert "system" in flow_system(doc, name, cache=cache).__dict__
+    assert "system" not in flow_system(doc, name, cache=cache).__dict__  # defaults: a hit
+
+
+def test_limits_in_force_names_only_changed_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kltools.spec import limits
+
+    assert limits_in_force() == ""
+    monkeypatch.setenv("KLTOOLS_MAX_WIDTH", str(limits.LIMITS["width"].default))
+    assert limits_in_force() == ""  # set, but to the default: the same entries
+    monkeypatch.setenv("KLTOOLS_MAX_WIDTH", "8")
+    assert json.loads(limits_in_force()) == {"width": 8}
+
+
+def test_the_spec_file_limit_holds_on_a_warm_cache(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLTOOLS_CACHE_DIR", str(tmp_path))
+    spec = EXAMPLES / "problem_c.toml"
+    load_flow_system(spec)
+    assert "system" not in load_flow_system(spec).__dict__  # warm
+    monkeypatch.setenv("KLTOOLS_MAX_SPEC_BYTES", "10")
+    with pytest.raises(SpecError, match="limit spec_bytes = 10"):
+        load_flow_system(spec)
+    # Files read without the full loader are far below the limit's default.
+    from kltools.spec import limits
+
+    assert limits.LIMITS["spec_bytes"].default >= FAST_READ_BYTES * 8
+
+
+def test_a_large_spec_file_goes_through_the_loader(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KLTOOLS_CACHE_DIR", str(tmp_path / "cache"))
+    big = tmp_path / "big.toml"
+    text = (EXAMPLES / "problem_c.toml").read_text(encoding="utf-8")
+    big.write_text("#" * FAST_READ_BYTES + "\n" + text, encoding="utf-8")
+    assert read_spec(big) is None
+    system = load_flow_system(big)
+    assert system.d.problem.name == "big"
+    assert system.program == load_flow_system(EXAMPLES / "problem_c.toml").program
+
+
 def test_no_cache_neither_reads_nor_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                            ) -> None:
     monkeypatch.setenv("KLTOOLS_CACHE_DIR", str(tmp_path))
@@ -134,7 +191,7 @@ _WARM_RUN = """
 import sys
 from kltools.cli import main
 try:
-    main(["integrate", sys.argv[1], "--t-end", "0.5", "--dps", "30"])
+    main(["integrate", sys.argv[1], "--t-end", "0.5", "--dps", sys.argv[2]])
 except SystemExit as exc:
     assert not exc.code, exc.code
 print("SYMPY" if "sympy" in sys.modules else "NO-SYMPY", file=sys.stderr)
@@ -142,11 +199,14 @@ print("SYMPY" if "sympy" in sys.modules else "NO-SYMPY", file=sys.stderr)
 
 
 @pytest.mark.slow
-def test_a_warm_cli_run_does_not_import_sympy(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("spec_name", "dps"), [("relu_two_layer.toml", "30"),
+                                                 ("problem_c.toml", "60")])
+def test_a_warm_cli_run_does_not_import_sympy(tmp_path: Path, spec_name: str, dps: str
+                                              ) -> None:
     env = {**os.environ, "KLTOOLS_CACHE_DIR": str(tmp_path / "cache"),
            "PYTHONPATH": str(ROOT)}
-    spec = str(EXAMPLES / "relu_two_layer.toml")
-    runs = [subprocess.run([sys.executable, "-c", _WARM_RUN, spec], env=env, text=True,
+    spec = str(EXAMPLES / spec_name)
+    runs = [subprocess.run([sys.executable, "-c", _WARM_RUN, spec, dps], env=env, text=True,
                            capture_output=True, timeout=300) for _ in range(2)]
     for r in runs:
         assert r.returncode == 0, r.stderr
@@ -154,7 +214,7 @@ def test_a_warm_cli_run_does_not_import_sympy(tmp_path: Path) -> None:
     assert runs[1].stderr.strip().endswith("NO-SYMPY")
     assert _numbers(runs[0].stdout) == _numbers(runs[1].stdout)  # same numbers either way
     nocache = subprocess.run([sys.executable, "-m", "kltools.cli", "integrate", spec,
-                              "--t-end", "0.5", "--no-cache"], env=env, text=True,
+                              "--t-end", "0.5", "--dps", dps, "--no-cache"], env=env, text=True,
                              capture_output=True, timeout=300)
     assert _numbers(nocache.stdout) == _numbers(runs[1].stdout)
     assert not list((tmp_path / "cache").iterdir())[1:]  # --no-cache wrote no second entry
