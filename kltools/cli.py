@@ -319,47 +319,21 @@ def _print_trajectory(traj: Any) -> None:
         click.echo(f"  {name:>10} = {_num(v, digits)}")
 
 
-def _property_names() -> list[str]:
-    from kltools.checks.properties import PROPERTIES
+class _RegistryHelp(click.Command):
+    """A command whose epilog documents every registered property, read only when help is
+    shown (importing the registry at start-up would slow every command)."""
 
-    return list(PROPERTIES)
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from kltools.checks.command import properties_help
 
-
-def _properties_help() -> str:
-    from kltools.checks.command import properties_help
-
-    return properties_help()
-
-
-class _CheckCommand(click.Command):
-    """``kltools check``, whose epilog lists the registered properties: read from the registry
-    when help is shown, not when this module is imported (the registry imports SymPy, which a
-    warm-cache ``kltools integrate`` never does)."""
-
-    @property  # type: ignore[override]
-    def epilog(self) -> str:
-        return "Properties (from the registry):\n\n" + _properties_help()
-
-    @epilog.setter
-    def epilog(self, _value: object) -> None:
-        pass
+        self.epilog = "Properties (from the registry):\n\n" + properties_help()
+        super().format_epilog(ctx, formatter)
 
 
-class _PropertyOption(click.Option):
-    """``--property``, whose help names the registered properties (read lazily, as above)."""
-
-    @property  # type: ignore[override]
-    def help(self) -> str:
-        return "One of: " + ", ".join(_property_names()) + " (see below)."
-
-    @help.setter
-    def help(self, _value: object) -> None:
-        pass
-
-
-@main.command(cls=_CheckCommand)
+@main.command(cls=_RegistryHelp)
 @click.argument("spec", type=click.Path(dir_okay=False))
-@click.option("--property", "prop", required=True, cls=_PropertyOption)
+@click.option("--property", "prop", required=True,
+              help="The property to check (each is documented below).")
 @click.option("--examples", default=10, show_default=True, type=click.IntRange(min=1),
               callback=check_examples,
               help="Random initialisations (the spec's own init first); at most 100000 "

@@ -139,8 +139,8 @@ def test_the_claims_of_a_script_are_read_with_their_expected_verdicts(tmp_path: 
 
 
 def test_every_proof_page_section_lists_claims_and_a_control() -> None:
-    from kltools.report.claims import VERDICTS
-    from kltools.report.registry import available, load_proof
+    from kltools.proving.claims import VERDICTS
+    from kltools.proving.registry import available, load_proof
 
     for name in available():
         claims = kltools_docs.expected_claims(Path(load_proof(name).__file__))

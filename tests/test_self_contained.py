@@ -74,7 +74,7 @@ def test_random_seeds_are_not_mistaken_for_outside_references(tmp_path: Path) ->
 
 
 def test_every_proof_cites_its_paper_by_title_and_arxiv_number() -> None:
-    from kltools.report.registry import load_proof
+    from kltools.proving.registry import load_proof
 
     papers = {"directional": "2006.06657", "rayleigh": "2301.08117",
               "lojasiewicz-simon": "2311.15365", "unified-linear": "2509.23887",

@@ -68,7 +68,7 @@ def expected_claims(path: Path) -> list[tuple[str, str, bool]]:
 
 
 def proof_section(name: str) -> str:
-    from kltools.report.registry import load_proof
+    from kltools.proving.registry import load_proof
 
     module = load_proof(name)
     proof = module.PROOF
@@ -92,7 +92,7 @@ def proof_section(name: str) -> str:
 
 
 def proofs_sections() -> str:
-    from kltools.report.registry import available
+    from kltools.proving.registry import available
 
     return "\n".join(proof_section(name) for name in available())
 

@@ -21,7 +21,7 @@ from hypothesis import seed as hypothesis_seed
 from kltools.checks.properties import get_property
 from kltools.checks.properties._context import Checker
 from kltools.checks.strategies import initialisations
-from kltools.checks.verdict import Status, Verdict
+from kltools.checks.verdict import Status, TalliedEvidence, Verdict
 from kltools.errors import DerivationError, IntegrationError, SpecError
 from kltools.spec.problem import Problem
 
@@ -61,6 +61,7 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
         progress(1, first)
     if first.status is Status.REFUTED or examples == 1:
         first.records, first.tally = records, _summary(tally)
+        first.evidence = TalliedEvidence(first.evidence, {"examples": first.tally})
         return first
 
     @settings(max_examples=examples - 1, database=None, deadline=None,
@@ -104,12 +105,16 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
         v.examples = sum(tally.values())
         v.records = [*records, v.record()]
         v.tally, v.shrink_runs = _summary(tally), calls["after_first_failure"]
+        v.evidence = TalliedEvidence(v.evidence, {"examples": v.tally,
+                                                  "shrink runs": v.shrink_runs})
         return v
     total = sum(tally.values())
     status = Status.HOLDS if tally[Status.HOLDS] == total else Status.INCONCLUSIVE
     reason = "" if status is Status.HOLDS else (
         f"{total - tally[Status.HOLDS]} of {total} examples inconclusive (see records)")
-    out = Verdict(name, prop.claim, status, first.evidence, None, total, reason=reason,
+    summary = {"examples": _summary(tally),
+               **{f"first example: {k}": v for k, v in first.evidence_json().items()}}
+    out = Verdict(name, prop.claim, status, summary, None, total, reason=reason,
                   records=records)
     out.tally = _summary(tally)
     return out

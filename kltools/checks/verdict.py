@@ -16,7 +16,32 @@ from typing import Any
 from kltools.errors import NotApplicableError
 from kltools.status import Status
 
-__all__ = ["NotApplicableError", "Status", "Verdict"]
+__all__ = ["NotApplicableError", "Status", "TalliedEvidence", "Verdict"]
+
+
+class TalliedEvidence(Mapping[str, Any]):
+    """A property's typed evidence plus run-level entries (the tally of examples): attributes
+    come from the typed evidence, the mapping/JSON form has both."""
+
+    def __init__(self, evidence: Mapping[str, Any], extra: dict[str, Any]) -> None:
+        self._evidence = evidence
+        self._extra = extra
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._evidence, name)
+
+    def to_json(self) -> dict[str, Any]:
+        ev = self._evidence
+        return {**(ev.to_json() if hasattr(ev, "to_json") else dict(ev)), **self._extra}
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_json()[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.to_json())
+
+    def __len__(self) -> int:
+        return len(self.to_json())
 
 
 @dataclass

@@ -147,9 +147,18 @@ class Evaluator:
         return chi
 
 
+def _exact(v: object) -> Fraction:
+    from kltools.numbers import to_fraction as exact
+
+    return exact(v)
+
+
 def _exact_surface(d: Derivation, theta: Sequence[object], chi: Sequence[int], i: int
                    ) -> object:
-    env = {p: sp.Rational(to_fraction(t).numerator, to_fraction(t).denominator)
-           for p, t in zip(d.parameters, theta, strict=True)}
+    # kltools.numbers.to_fraction: a gmpy2/mpmath state by its exact binary value, with int
+    # (not mpz) parts that SymPy accepts.
+    qs = [_exact(t) for t in theta]
+    env = {p: sp.Rational(int(q.numerator), int(q.denominator))
+           for p, q in zip(d.parameters, qs, strict=True)}
     env.update({s.symbol: c for s, c in zip(d.switches, chi, strict=True)})
     return d.surface_exprs[i].xreplace(env)

@@ -155,3 +155,29 @@ def test_a_rising_misalignment_is_not_a_refutation() -> None:
                      directions=[[1.0, 0.0]] * 6)
     status, why = _decide(r)
     assert status is Status.INCONCLUSIVE and "transient" in why
+
+
+RELU_TUTORIAL = """
+[network]
+layers = [2, 2, 1]
+activation = "relu"
+[loss]
+kind = "square"
+[data]
+x = [["1", "2"], ["2", "-1"], ["-1", "1"]]
+y = ["1", "0.5", "0.25"]
+[init]
+theta = ["0.5", "0.4", "0.3", "-0.2", "0.7", "0.6"]
+"""
+
+
+def test_the_rayleigh_bound_takes_each_state_on_its_own_activation_pattern() -> None:
+    # The pattern of this ReLU net changes early on. With the final pattern for every state the
+    # Rayleigh bound was 2s min R/n = 0.557 > the observed average rate 0.538 and a true claim
+    # came out refuted; on each state's own pattern min R gives 0.233, below the observed rate.
+    v = check_property("linear-convergence", load_problem(RELU_TUTORIAL), t_end=40)
+    assert v.status is Status.HOLDS, v.reason
+    ev = v.evidence
+    assert ev.rayleigh == pytest.approx(0.23344, rel=1e-3)
+    assert ev.average == pytest.approx(0.53834, rel=1e-3)
+    assert ev.average > ev.rayleigh

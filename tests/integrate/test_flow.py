@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import mpmath
@@ -82,13 +81,11 @@ def test_late_time_residual_keeps_its_digits_thanks_to_precision_boosts() -> Non
 
 def test_blowup_of_minus_x4_reported_with_time_and_digits() -> None:
     p = objective("-x**4", "x")
-    start = time.monotonic()
     traj = integrate(p, ["1/2"], 2, dps=30)
-    elapsed = time.monotonic() - start
     assert traj.outcome is Outcome.BLOWUP
     assert digits(traj.blowup_time, mpmath.mpf(1) / 2) >= 20
     assert traj.blowup_digits >= 20
-    assert elapsed < 10
+    assert traj.n_steps < 800  # 194 measured (with precision boosts): no creeping steps
 
 
 def test_blowup_time_other_initial_value() -> None:
@@ -157,9 +154,8 @@ def test_simultaneous_crossing_is_classified_and_counted() -> None:
 def test_exponential_loss_reaches_1e8_quickly() -> None:
     # L(w) = exp(-w): w(t) = log(t + e^{w0}).
     p = objective("exp(-w)", "w")
-    start = time.monotonic()
     traj = integrate(p, ["0"], "1e8", dps=30)
-    assert time.monotonic() - start < 10
+    assert traj.n_steps < 1000  # steps grow with t (128 measured)
     with mpmath.workdps(150):
         exact = mpmath.log(mpmath.mpf(10) ** 8 + 1)
     assert digits(traj.theta[0], exact) >= 25

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import gmpy2
 import mpmath
 import pytest
@@ -70,21 +68,18 @@ def test_error_estimate_is_of_the_size_of_the_true_error() -> None:
 
 def test_minus_x4_blows_up_at_one_eighth_over_x0_squared() -> None:
     # L = -x^4: x' = 4x^3, x(t) = (x0^-2 - 8t)^(-1/2), singular at t* = 1/(8 x0^2) = 1/2.
-    start = time.perf_counter()
     sol = taylor_solve(flow(-(x**4), [x]), [sp.Rational(1, 2)], 0, 1, dps=30)
-    elapsed = time.perf_counter() - start
     assert sol.outcome is Outcome.BLOWUP
-    assert elapsed < 10
+    # Steps shrink geometrically towards t*: a few dozen (46 measured), not thousands.
+    assert sol.n_steps < 200
     assert digits(sol.blowup_time, "0.5") >= 20
     assert sol.blowup_time_digits >= 20
     assert sol.t_final < sol.blowup_time
 
 
 def test_y_squared_blows_up_near_one_quickly() -> None:
-    start = time.perf_counter()
     sol = taylor_solve(program_from_sympy([y**2], [y]), [1], 0, 2, dps=30)
-    assert time.perf_counter() - start < 2
-    assert sol.outcome is Outcome.BLOWUP
+    assert sol.outcome is Outcome.BLOWUP and sol.n_steps < 200  # 50 measured
     assert abs(sol.blowup_time - 1) < 1e-25
 
 
@@ -111,9 +106,7 @@ def test_wall_clock_limit_ends_the_run() -> None:
 
 def test_exponential_loss_reaches_1e8_with_growing_steps() -> None:
     # L = exp(-w): w' = exp(-w), w(t) = log(t + e^{w0}).
-    start = time.perf_counter()
     sol = taylor_solve(flow(sp.exp(-w), [w]), ["0.5"], 0, 10**8, dps=30)
-    assert time.perf_counter() - start < 5
     assert sol.outcome is Outcome.OK and sol.n_steps < 1000
     with mpmath.workdps(100):
         exact = mpmath.log(10**8 + mpmath.exp(mpmath.mpf("0.5")))

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import sympy as sp
 
-from kltools.report.claims import Config
-from kltools.report.registry import available, load_proof
+from kltools.proving.claims import Config
+from kltools.proving.registry import available, load_proof
 from kltools.spec import load_problem
 
 pop = load_proof("population")

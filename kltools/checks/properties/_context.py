@@ -69,6 +69,13 @@ class Checker:
         return NewtonLimit(self.system.ev)
 
     # -- flows ---------------------------------------------------------------------------------
+    def pattern_at(self, theta: Sequence[object], dps: int) -> tuple[int, ...]:
+        """The activation pattern χ at ``theta`` (right-continuous on a kink); () without kinks."""
+        from kltools.symbolic.kinks import KinkConvention
+
+        # FlowSystem.pattern: a cached system decides it from its stored surface program.
+        return self.system.pattern(theta, KinkConvention.RIGHT, dps)
+
     def flow(self, theta0: Sequence[object] | None, t_end: object, dps: int, **kw: Any
              ) -> Trajectory:
         """The flow from ``theta0`` (None: the spec's init) to ``t_end``."""
