@@ -188,12 +188,23 @@ def _budget_options(command: str) -> Callable[[F], F]:
 @click.option("--save", "save", default=None, type=click.Path(dir_okay=False),
               help="Write the trajectory (all samples) as JSON.")
 @click.option("--force", is_flag=True, help="Let --save/--plot overwrite existing files.")
+@click.option("--backend", type=click.Choice(["native", "heyoka"]), default="native",
+              show_default=True,
+              help="heyoka: its LLVM-compiled Taylor integrator for flows without kinks "
+                   "(optional: pip install 'kltools[fast]'). Without heyoka, or for a model "
+                   "with kinks, the native integrator runs; --json's info.backend says which.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Derive and compile SPEC afresh, without reading or writing the program "
+                   "cache (see `kltools cache`).")
 @handle_errors
 def integrate(spec: str, t_end: str, dps: int, init: list[str] | None, method: str,
               eta: str | None, convention: str, verify: bool, max_steps: int, wall_time: float,
               as_json: bool, samples: bool, plot: str | None, save: str | None,
-              force: bool) -> None:
-    """Integrate the gradient flow of SPEC to time T at high precision."""
+              force: bool, backend: str, no_cache: bool) -> None:
+    """Integrate the gradient flow of SPEC to time T at high precision.
+
+    The compiled programs of SPEC are cached (keyed by the spec's content and the kltools
+    version): a second run on the same spec starts without deriving it again."""
     import json
 
     from kltools.budget import budget
@@ -202,7 +213,13 @@ def integrate(spec: str, t_end: str, dps: int, init: list[str] | None, method: s
     from kltools.numbers import to_float
 
     outputs = _check_outputs({"--save": save, "--plot": plot}, force)
-    problem = _load(spec)
+    if method == "taylor":
+        from kltools.integrate.cached import load_flow_system
+
+        system = load_flow_system(spec, use_cache=not no_cache)
+        problem = system.d.problem
+    else:
+        system = problem = _load(spec)
     if init is not None and len(init) != problem.n_parameters:
         raise IntegrationError(
             f"--init has {len(init)} values, the problem has {problem.n_parameters} "
@@ -210,9 +227,9 @@ def integrate(spec: str, t_end: str, dps: int, init: list[str] | None, method: s
     bar = _Progress(to_float(t_end), "integrate")
     try:
         with budget(wall_time, max_steps) as spent:
-            traj = _integrate(problem, init, t_end, method=method, dps=dps, eta=eta,
+            traj = _integrate(system, init, t_end, method=method, dps=dps, eta=eta,
                               convention=convention, verify=verify, max_steps=max_steps,
-                              progress=bar)
+                              progress=bar, backend=backend)
     finally:
         bar.close()
     if save:
@@ -266,10 +283,11 @@ _HINTS = {
 
 def _print_trajectory(traj: Any) -> None:
     from kltools.integrate.trajectory import _num
-    from kltools.sweep.worker import outcome_name
 
     digits = max(6, min(int(traj.correct_digits), 60))
-    name = outcome_name(traj)
+    # The outcome's value names it (as in sweep result lines); the sweep package is not
+    # imported here: it imports SymPy, which a warm-cache run never needs.
+    name = str(traj.outcome.value)
     click.echo(f"outcome     {name}: {traj.outcome.message}")
     if name in _HINTS:
         click.echo(f"note        {_HINTS[name]}")
@@ -624,6 +642,29 @@ def _assignments(values: Any) -> str:
     if isinstance(values, dict):
         return ", ".join(f"{k} = {plain(v)}" for k, v in values.items())
     return plain(values)
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """The compiled-program cache (directory: $KLTOOLS_CACHE_DIR or the user cache dir)."""
+
+
+@cache_group.command("clear")
+@handle_errors
+def cache_clear() -> None:
+    """Remove every cached program (they are rebuilt on the next run)."""
+    from kltools.compiled.cache import ProgramCache
+
+    cache = ProgramCache()
+    click.echo(f"removed {cache.clear()} cache entries from {cache.root}")
+
+
+@cache_group.command("dir")
+def cache_dir() -> None:
+    """Print the cache directory."""
+    from kltools.compiled.cache import cache_root
+
+    click.echo(str(cache_root()))
 
 
 def _identities(d: Any) -> list[Any]:

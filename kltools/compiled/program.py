@@ -42,12 +42,15 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import ClassVar
-
-import sympy as sp
+from typing import TYPE_CHECKING
 
 from kltools.errors import DerivationError
-from kltools.spec.functions import sigmoid, softplus
+
+if TYPE_CHECKING:
+    import sympy as sp
+
+# SymPy is imported where programs are built from expressions, not at import time: running a
+# cached program (see kltools.compiled.cache) must not pay SymPy's import.
 
 __all__ = ["OPS", "Instr", "Program", "program_from_sympy"]
 
@@ -163,10 +166,13 @@ def _negative(c: sp.Expr) -> bool:
 class _Builder:
     """Turns SymPy expressions into instructions, sharing identical subexpressions."""
 
-    _UNARY: ClassVar[dict[type, str]] = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
-                               sigmoid: "sigmoid", softplus: "softplus"}
-
     def __init__(self, inputs: Sequence[sp.Symbol], switches: Sequence[sp.Symbol]) -> None:
+        import sympy as sp
+
+        from kltools.spec.functions import sigmoid, softplus
+
+        self._unary: dict[type, str] = {sp.exp: "exp", sp.log: "log", sp.tanh: "tanh",
+                                        sigmoid: "sigmoid", softplus: "softplus"}
         self.slot: dict[sp.Basic, int] = {}
         for i, s in enumerate(list(inputs) + list(switches)):
             if s in self.slot:
@@ -203,6 +209,8 @@ class _Builder:
         return out
 
     def _expr(self, e: sp.Basic) -> int:
+        import sympy as sp
+
         if e.is_Rational:
             return self.constant(Fraction(int(e.p), int(e.q)))
         if e is sp.pi:  # π = 4·atan(1), computed at the working precision of the backend
@@ -254,7 +262,7 @@ class _Builder:
             if base == sp.E:
                 return self.emit("exp", self.expr(ex))
             raise DerivationError(f"non-rational power {e} is not supported; write exp(log(a)*b)")
-        for fn, op in self._UNARY.items():
+        for fn, op in self._unary.items():
             if isinstance(e, fn):
                 return self.emit(op, self.expr(e.args[0]))
         raise DerivationError(
@@ -326,6 +334,8 @@ def program_from_sympy(
         Assignments ``(symbol, expression)`` already in dependency order (e.g. from a reverse-mode
         derivation); each symbol may be used by later blocks and by ``exprs``.
     """
+    import sympy as sp
+
     b = _Builder(inputs, switches)
     blocks = list(blocks)
     exprs = list(exprs)

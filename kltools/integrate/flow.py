@@ -33,18 +33,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
-
-import sympy as sp
+from typing import TYPE_CHECKING, Any
 
 from kltools.budget import capped
-from kltools.compiled.evaluator import Evaluator
 from kltools.compiled.jets import number_lib, taylor_jet
 from kltools.compiled.layout import FlowLayout
-from kltools.compiled.program import Program, program_from_sympy
+from kltools.compiled.program import Program
 from kltools.errors import IntegrationError
 from kltools.integrate._transitions import Mode, Transition, kink_transition, start_transition
-from kltools.integrate.gd import gradient_descent
 from kltools.integrate.taylor import Outcome as EngineOutcome
 from kltools.integrate.taylor import Solution, taylor_solve
 from kltools.integrate.trajectory import (
@@ -61,16 +57,29 @@ from kltools.numbers import (
     to_fraction,
     to_mpfr,
 )
-from kltools.spec.problem import Problem
-from kltools.symbolic.derivation import Derivation, derive
 from kltools.symbolic.kinks import KinkConvention
-from kltools.symbolic.reverse import reverse_gradient
 
-__all__ = ["BOOST_DECADES", "FlowSystem", "integrate", "provenance"]
+if TYPE_CHECKING:
+    import sympy as sp
+
+    from kltools.spec.problem import Problem
+    from kltools.symbolic.derivation import Derivation
+
+# SymPy, the derivation and the evaluators are imported where they are used: a flow system
+# loaded from the program cache (kltools.integrate.cached) integrates without importing SymPy.
+
+__all__ = ["BOOST_DECADES", "FlowRunner", "FlowSystem", "RunLimits", "integrate", "provenance",
+           "run_native"]
 
 BOOST_DECADES = 5
 MAX_BOOST_DIGITS = 120
-_TAU = sp.Symbol("_tau", real=True)
+
+
+def _tau_symbol() -> sp.Symbol:
+    """The runtime constant of the precision monitor (a switch slot after the χ's)."""
+    import sympy as sp
+
+    return sp.Symbol("_tau", real=True)
 
 
 class FlowSystem:
@@ -83,26 +92,45 @@ class FlowSystem:
 
     def __init__(self, derivation: Derivation) -> None:
         self.d = derivation
-        self.ev = Evaluator(derivation)
         self.n = len(derivation.parameters)
         self.m = len(derivation.switches)
         self.layout = FlowLayout(self.n, self.m)
 
     @cached_property
+    def ev(self) -> Any:
+        """The pointwise :class:`~kltools.compiled.evaluator.Evaluator` of the derivation."""
+        from kltools.compiled.evaluator import Evaluator
+
+        return Evaluator(self.d)
+
+    @cached_property
     def program(self) -> Program:
+        from kltools.compiled.program import program_from_sympy
+
         d = self.d
         s = d.flow_scale
         flow = [-s * g for g in d.gradient]
         outs = [*flow, d.loss, *[w.surface for w in d.switches], self._monitor(flow)]
-        return program_from_sympy(outs, d.parameters, [*d.switch_symbols, _TAU], cse=False,
-                                  blocks=d.blocks)
+        return program_from_sympy(outs, d.parameters, [*d.switch_symbols, _tau_symbol()],
+                                  cse=False, blocks=d.blocks)
+
+    def pattern(self, theta: Sequence[object], convention: KinkConvention, dps: int
+                ) -> tuple[int, ...]:
+        """The switch values χ at θ under ``convention`` (exact on a kink)."""
+        return tuple(self.ev.pattern(theta, convention, dps)) if self.m else ()
+
+    def zero_surfaces(self, theta0: Sequence[object], chi: Sequence[int]) -> list[int]:
+        """Event outputs whose surface is exactly 0 at ``theta0`` on pattern χ."""
+        return _zero_surfaces(self, theta0, chi)
 
     @staticmethod
     def _monitor(flow: Sequence[sp.Expr]) -> sp.Expr:
         # c·‖F‖² − 1 with the runtime constant c = 10^(−2τ): zero when ‖F‖ = 10^τ. A polynomial
         # in the state (not log‖F‖, whose series has the complex zeros of ‖F‖² as singularities
         # and would limit the step); it is left out of the step-size control.
-        return _TAU * sp.Add(*[f**2 for f in flow]) - 1
+        import sympy as sp
+
+        return _tau_symbol() * sp.Add(*[f**2 for f in flow]) - 1
 
     def sliding_program(self, k: int) -> Program:
         """Program of the Filippov field on surface k: outputs ``[F_α, L, s_j (j ≠ k as
@@ -120,6 +148,11 @@ class FlowSystem:
     def _sliding(self, k: int) -> Program:
         if k in self._sliding_cache:
             return self._sliding_cache[k]
+        import sympy as sp
+
+        from kltools.compiled.program import program_from_sympy
+        from kltools.symbolic.reverse import reverse_gradient
+
         d = self.d
         chi = d.switches[k].symbol
         # Two copies (χ_k = 0 and χ_k = 1) of the blocks that depend on χ_k; the rest is shared,
@@ -150,8 +183,8 @@ class FlowSystem:
         surfaces = [w.surface.xreplace(ren0) if j != k else sp.Integer(1)
                     for j, w in enumerate(d.switches)]
         outs = [*Fa, d.loss.xreplace(ren0), *surfaces, self._monitor(Fa), al, 1 - al]
-        prog = program_from_sympy(outs, d.parameters, [*d.switch_symbols, _TAU], cse=False,
-                                  blocks=blocks)
+        prog = program_from_sympy(outs, d.parameters, [*d.switch_symbols, _tau_symbol()],
+                                  cse=False, blocks=blocks)
         self._sliding_cache[k] = prog
         return prog
 
@@ -165,6 +198,9 @@ class FlowSystem:
 def _as_derivation(obj: Problem | Derivation | FlowSystem) -> FlowSystem:
     if isinstance(obj, FlowSystem):
         return obj
+    from kltools.spec.problem import Problem
+    from kltools.symbolic.derivation import Derivation, derive
+
     if isinstance(obj, Derivation):
         return FlowSystem(obj)
     if isinstance(obj, Problem):
@@ -197,7 +233,8 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
               max_steps: int = 200_000, max_events: int = 10_000,
               wall_time: float | None = None, adaptive_precision: bool = True,
               verify: bool = False, throw: bool = False,
-              progress: Callable[[float], None] | None = None) -> Trajectory:
+              progress: Callable[[float], None] | None = None,
+              backend: str = "native") -> Trajectory:
     """Integrate the gradient flow θ' = −s∇L(θ) of ``problem`` from θ(0) = ``theta0``.
 
     Parameters
@@ -231,6 +268,10 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         Raise :class:`~kltools.errors.IntegrationError` unless the outcome is ``ok``.
     progress
         Called with the current time (float) a few times a second.
+    backend
+        ``native`` (kltools' Taylor driver) or ``heyoka`` (LLVM-compiled Taylor integrator for
+        flows without kinks, :mod:`kltools.integrate.heyoka_backend`; the native driver runs
+        when heyoka is not installed or the model has kinks, as ``info["backend"]`` says).
     """
     system = _as_derivation(problem)
     prob = system.d.problem
@@ -244,17 +285,20 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         raise IntegrationError(f"the initial point must be numbers ({exc}); pass decimals such "
                                "as 0.3 or fractions such as 1/3") from None
     if method == "gd":
+        from kltools.integrate.gd import gradient_descent
+
         if eta is None:
             raise IntegrationError("gradient descent needs a step: pass eta (e.g. --eta 0.01)")
         traj = gradient_descent(system.ev, theta, eta, te, dps=dps,
                                 convention=conv if conv is not KinkConvention.ERROR
                                 else KinkConvention.RIGHT, progress=progress)
     elif method == "taylor":
-        limits = _Limits(max_steps, max_events, wall_time)
-        traj = _FlowRun(system, theta, te, dps, limits, adaptive_precision, progress).run(conv)
+        run = _runner(system, backend)
+        limits = RunLimits(max_steps, max_events, wall_time)
+        traj = run(system, theta, te, dps, conv, limits, adaptive_precision, progress)
         if verify:
             hi = dps + max(10, dps // 2)
-            ref = _FlowRun(system, theta, te, hi, limits, adaptive_precision, None).run(conv)
+            ref = run(system, theta, te, hi, conv, limits, adaptive_precision, None)
             traj.info["verify_dps"] = hi
             blowup_digits = traj.blowup_digits
             if traj.outcome is Outcome.BLOWUP and ref.blowup_time is not None:
@@ -286,13 +330,37 @@ def provenance(problem: Problem, theta0: Sequence[object], **settings: object) -
             "settings": settings, "versions": versions}
 
 
-
-
 @dataclass(frozen=True)
-class _Limits:
+class RunLimits:
+    """The guards of one run: steps, kink events, wall-clock seconds (None: no limit)."""
+
     max_steps: int
     max_events: int
     wall_time: float | None
+
+
+#: A flow driver: ``(system, θ(0), t_end, dps, convention, limits, adaptive precision,
+#: progress) -> Trajectory``; :func:`run_native` is kltools' own.
+FlowRunner = Callable[[Any, Sequence[object], Fraction, int, KinkConvention, RunLimits, bool,
+                       Callable[[float], None] | None], Trajectory]
+
+
+def run_native(system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: int,
+               conv: KinkConvention, limits: RunLimits, adaptive: bool,
+               progress: Callable[[float], None] | None) -> Trajectory:
+    """One run of kltools' flow driver (events, sliding, precision boosts; module docstring)."""
+    return _FlowRun(system, theta0, t_end, dps, limits, adaptive, progress).run(conv)
+
+
+def _runner(system: FlowSystem, backend: str) -> FlowRunner:
+    """The driver of ``backend`` for ``system`` (see :func:`integrate`)."""
+    if backend == "native":
+        return run_native
+    if backend == "heyoka":
+        from kltools.integrate.heyoka_backend import flow_runner
+
+        return flow_runner(system, run_native)
+    raise IntegrationError(f"unknown backend {backend!r}; use native or heyoka")
 
 
 @dataclass(frozen=True)
@@ -343,7 +411,7 @@ class _FlowRun:
     :meth:`run` returns the frozen :class:`Trajectory`."""
 
     def __init__(self, system: FlowSystem, theta0: Sequence[object], t_end: Fraction, dps: int,
-                 limits: _Limits, adaptive: bool,
+                 limits: RunLimits, adaptive: bool,
                  progress: Callable[[float], None] | None) -> None:
         self.system, self.theta0, self.t_end, self.dps = system, list(theta0), t_end, dps
         self.limits, self.adaptive, self.progress = limits, adaptive, progress
@@ -362,9 +430,9 @@ class _FlowRun:
     def run(self, conv: KinkConvention) -> Trajectory:
         start = time.monotonic()
         system = self.system
-        chi = tuple(system.ev.pattern(self.theta0, conv, self.dps)) if system.m else ()
+        chi = system.pattern(self.theta0, conv, self.dps)
         mode = Mode(chi)
-        on_surface = _zero_surfaces(system, self.theta0, chi)
+        on_surface = system.zero_surfaces(self.theta0, chi)
         if conv is KinkConvention.FILIPPOV and on_surface:
             tr = start_transition(system.layout, self.labels, self.theta0, mode, on_surface,
                                   self._rates)
@@ -602,6 +670,8 @@ def _zero_surfaces(system: FlowSystem, theta0: Sequence[object], chi: Sequence[i
     """Event outputs whose surface is exactly 0 at the start (decided exactly)."""
     if not system.m:
         return []
+    import sympy as sp
+
     d = system.d
     env = {p: sp.Rational(to_fraction(v).numerator, to_fraction(v).denominator)
            for p, v in zip(d.parameters, theta0, strict=True)}

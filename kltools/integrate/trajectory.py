@@ -109,9 +109,12 @@ class FlowEvent:
 def _num(v: Any, digits: int | None = None) -> str:
     """All digits of an mpmath/gmpy2 number as a decimal string."""
     try:
-        import mpmath
+        import sys
 
-        if isinstance(v, mpmath.mpf):
+        # An mpf exists only once mpmath is imported: printing gmpy2 numbers (the Taylor
+        # path) does not pay mpmath's import.
+        mpmath = sys.modules.get("mpmath")
+        if mpmath is not None and isinstance(v, mpmath.mpf):
             return mpmath.nstr(v, digits or mpmath.libmp.prec_to_dps(v.context.prec) + 2,
                                strip_zeros=False, min_fixed=-4, max_fixed=8)
     except (ImportError, AttributeError):

@@ -63,8 +63,10 @@ def _preflight(problem: Problem, prop: str, options: dict[str, Any]) -> int:
     """Raise NotApplicableError now (not in a worker) if ``prop`` does not apply or its options
     are bad; return the number of kink surfaces."""
     from kltools.checks.properties import get_property
+    from kltools.integrate.cached import flow_system
 
-    checker = recording_checker(problem)
+    # Derived here once and stored in the program cache: the workers load it.
+    checker = recording_checker(problem, flow_system(problem.source, problem.name))
     get_property(prop).parse(**options)
     why = checker.why_not(get_property(prop))
     if why is not None and not options.get("force"):
@@ -185,9 +187,10 @@ def _prepare(problem: Problem, prop: str | None, opts: dict[str, Any], scale: st
     if prop is not None:
         kinks = _preflight(problem, prop, run_opts)
     else:
-        from kltools.symbolic.derivation import derive
+        from kltools.integrate.cached import flow_system
 
-        kinks = len(derive(problem).switches)  # also reports a bad model before any run
+        # Also reports a bad model before any run, and fills the program cache the workers read.
+        kinks = flow_system(problem.source, problem.name).m
     mode = "property" if prop is not None else "integrate"
     header = make_header(problem.source, problem.name, mode, prop, opts,
                          {"parameters": list(problem.parameters), "kink_surfaces": kinks,

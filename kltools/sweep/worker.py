@@ -181,18 +181,19 @@ def _engine(task: Task) -> Any:
 
     key = (hashlib.sha256(task.spec_json.encode()).hexdigest(), task.mode)
     if key not in _CACHE.items:
-        problem = _problem(task)
-        if task.mode == "integrate":
-            from kltools.integrate.flow import FlowSystem
-            from kltools.symbolic.derivation import derive
+        # Compiled programs from the on-disk cache: once one process has derived the spec,
+        # the other workers load its programs instead of deriving it again.
+        from kltools.integrate.cached import flow_system
 
-            _CACHE.items[key] = FlowSystem(derive(problem))
+        system = flow_system(json.loads(task.spec_json), task.name)
+        if task.mode == "integrate":
+            _CACHE.items[key] = system
         else:
-            _CACHE.items[key] = recording_checker(problem)
+            _CACHE.items[key] = recording_checker(_problem(task), system)
     return _CACHE.items[key]
 
 
-def recording_checker(problem: Any) -> Any:
+def recording_checker(problem: Any, system: Any = None) -> Any:
     """A :class:`~kltools.checks.properties.Checker` that keeps the first Taylor flow it runs,
     so a property run yields its trajectory's figures without integrating twice."""
     from kltools.checks.properties import Checker
@@ -207,7 +208,7 @@ def recording_checker(problem: Any) -> Any:
                 self.recorded = traj
             return traj
 
-    return _Recording(problem)
+    return _Recording(problem, system)
 
 
 def outcome_name(traj: Any) -> str:

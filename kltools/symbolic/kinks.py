@@ -28,10 +28,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import sympy as sp
+from typing import TYPE_CHECKING
 
 from kltools.errors import DerivationError
+
+if TYPE_CHECKING:  # imported in switchify: KinkConvention is needed without SymPy
+    import sympy as sp
 
 __all__ = ["KinkConvention", "Switch", "switch_values", "switchify"]
 
@@ -74,6 +76,8 @@ def switchify(expr: sp.Expr, prefix: str = "chi") -> tuple[sp.Expr, list[Switch]
     >>> e, sw[0].surface
     (chi1**2*(x - 1)**2, x - 1)
     """
+    import sympy as sp
+
     switches: list[Switch] = []
 
     def new(surface: sp.Expr, label: str) -> sp.Symbol:

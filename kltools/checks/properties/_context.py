@@ -38,9 +38,11 @@ def _parse_time(v: object, what: str) -> Fraction:
 class Checker:
     """Checks properties of one problem (derivation and compiled programs built once)."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, system: FlowSystem | None = None) -> None:
         self.problem = problem
-        self.system = FlowSystem(derive(problem))
+        # A system from the program cache (kltools.integrate.cached) skips the derivation
+        # until a property reads the symbolic one.
+        self.system = system if system is not None else FlowSystem(derive(problem))
         self._why_not: dict[str, str | None] = {}
         self._exponents: dict[Any, Any] = {}  # exact limit point → its exponent result
 
@@ -71,8 +73,8 @@ class Checker:
         """The activation pattern χ at ``theta`` (right-continuous on a kink); () without kinks."""
         from kltools.symbolic.kinks import KinkConvention
 
-        return tuple(self.system.ev.pattern(theta, KinkConvention.RIGHT, dps)) \
-            if self.system.m else ()
+        # FlowSystem.pattern: a cached system decides it from its stored surface program.
+        return self.system.pattern(theta, KinkConvention.RIGHT, dps)
 
     def flow(self, theta0: Sequence[object] | None, t_end: object, dps: int, **kw: Any
              ) -> Trajectory:
