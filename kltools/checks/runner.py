@@ -49,12 +49,11 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
         raise SpecError(f"examples must be a positive integer, got {examples!r}", "--examples")
     prop.parse(**options)  # bad option names fail before any derivation
     checker = Checker(problem)
-    run = prop.run
     tally = {s: 0 for s in _COUNTED}
     records: list[dict[str, Any]] = []
     seen: dict[tuple[Fraction, ...], Verdict] = {}
     calls: dict[str, Any] = {"n": 0, "after_first_failure": 0}
-    first = run(checker, None, **options)  # the spec's init; raises NotApplicableError early
+    first = prop.run(checker, None, **options)  # the spec's init; raises NotApplicableError early
     tally[first.status] += 1
     records.append(first.record())
     if progress is not None:
@@ -79,19 +78,8 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
             return  # shrinking budget spent: only known failures still fail
         else:
             calls["n"] += 1
-            try:
-                v = run(checker, [str(q) for q in theta], **options)
-            except DerivationError:
-                # Exactly on a kink (a null set; Hypothesis likes zeros): not a sample of the
-                # claim's "almost every initialisation".
-                reject()
-            except IntegrationError as exc:
-                v = Verdict(name, prop.claim, Status.INCONCLUSIVE, {}, reason=str(exc),
-                            init=[str(q) for q in theta])
-            except Exception as exc:
-                # A bug in kltools, not a counter-example: stop generating (Hypothesis would
-                # spend minutes shrinking it) and re-raise it below with its traceback.
-                calls["bug"] = calls.get("bug") or exc
+            v = _run_one(prop, checker, theta, options, calls)
+            if v is None:
                 return
             seen[key] = v
             if any(s.status is Status.REFUTED for s in seen.values()):
@@ -109,21 +97,50 @@ def check(problem: Problem, name: str, *, examples: int = 20, seed: int = 0,
         if calls.get("bug") is not None:
             raise calls["bug"]
     except _RefutedError as exc:
-        v = exc.verdict
-        tally[Status.REFUTED] += 1
-        v.examples = sum(tally.values())
-        v.records = [*records, v.record()]
-        v.tally, v.shrink_runs = _summary(tally), calls["after_first_failure"]
-        v.evidence = TalliedEvidence(v.evidence, {"examples": v.tally,
-                                                  "shrink runs": v.shrink_runs})
-        return v
+        return _refuted(exc.verdict, tally, records, calls["after_first_failure"])
+    return _overall(prop, first, tally, records)
+
+
+def _run_one(prop: Any, checker: Checker, theta: list[Fraction], options: dict[str, Any],
+             calls: dict[str, Any]) -> Verdict | None:
+    """The property at one generated start; None when kltools itself failed (kept in
+    ``calls["bug"]``: a bug is not a counter-example, and Hypothesis would spend minutes
+    shrinking it)."""
+    try:
+        return prop.run(checker, [str(q) for q in theta], **options)
+    except DerivationError:
+        # Exactly on a kink (a null set; Hypothesis likes zeros): not a sample of the claim's
+        # "almost every initialisation".
+        reject()
+    except IntegrationError as exc:
+        return Verdict(prop.name, prop.claim, Status.INCONCLUSIVE, {}, reason=str(exc),
+                       init=[str(q) for q in theta])
+    except Exception as exc:
+        calls["bug"] = calls.get("bug") or exc
+        return None
+
+
+def _refuted(v: Verdict, tally: dict[Status, int], records: list[dict[str, Any]],
+             shrink_runs: int) -> Verdict:
+    """The refuting example, with the tally of all examples tried."""
+    tally[Status.REFUTED] += 1
+    v.examples = sum(tally.values())
+    v.records = [*records, v.record()]
+    v.tally, v.shrink_runs = _summary(tally), shrink_runs
+    v.evidence = TalliedEvidence(v.evidence, {"examples": v.tally, "shrink runs": shrink_runs})
+    return v
+
+
+def _overall(prop: Any, first: Verdict, tally: dict[Status, int],
+             records: list[dict[str, Any]]) -> Verdict:
+    """Holds when every example held, else inconclusive (no refutation was found)."""
     total = sum(tally.values())
     status = Status.HOLDS if tally[Status.HOLDS] == total else Status.INCONCLUSIVE
     reason = "" if status is Status.HOLDS else (
         f"{total - tally[Status.HOLDS]} of {total} examples inconclusive (see records)")
     summary = {"examples": _summary(tally),
                **{f"first example: {k}": v for k, v in first.evidence_json().items()}}
-    out = Verdict(name, prop.claim, status, summary, None, total, reason=reason,
+    out = Verdict(prop.name, prop.claim, status, summary, None, total, reason=reason,
                   records=records)
     out.tally = _summary(tally)
     return out

@@ -119,7 +119,7 @@ def test_a_registered_toy_property_is_checked_documented_and_helped() -> None:
     try:
         assert get_property("toy-decrease") is prop
         v = check(objective("x**2", "x", "1"), "toy-decrease", examples=2)
-        assert v.status is Status.HOLDS and v.evidence["L(0) - L(T)"] > 0.8
+        assert v.status is Status.HOLDS and v.evidence["first example: L(0) - L(T)"] > 0.8
         from kltools import testing
         from kltools.checks.command import properties_help
 
