@@ -384,16 +384,7 @@ class _Gen:
         vb = self.var.get(b, False) if b >= 0 else False
         za, zb = self.z(a), (self.z(b) if b >= 0 else "")
         cq = self.const(c) if c is not None else ""
-        point = {
-            "add": f"{za} + {zb}", "sub": f"{za} - {zb}", "mul": f"{za} * {zb}",
-            "div": f"{za} / {zb}", "neg": f"-{za}", "cmul": f"{cq} * {za}",
-            "cadd": f"{cq} + {za}", "sqr": f"{za} * {za}",
-            "pow": f"{za} ** {cq}", "exp": f"_exp({za})", "log": f"_log({za})",
-            "tanh": f"_tanh({za})", "sigmoid": f"_one / (_one + _exp(-{za}))",
-            "softplus": f"(_log1p(_exp({za})) if {za} < 0 else {za} + _log1p(_exp(-{za})))",
-            "atan": f"_atan({za})",
-        }[op]
-        self.zs.append(f"{self.z(s)} = {point}")
+        self.zs.append(f"{self.z(s)} = {_point(op, za, zb, cq)}")
         if not (va or vb):
             self.var[s] = False
             return
@@ -805,3 +796,17 @@ def taylor_jet(program: Program, x0: Sequence[object], switches: Sequence[object
         prec = bits_for_dps(dps)
     kernel = compile_jets(program, n_state, backend, extra, fixed=fixed)
     return kernel(x0, switches, order, prec=prec, h=h)
+
+
+def _point(op: str, za: str, zb: str, cq: str) -> str:
+    """The order-0 value of instruction ``op`` on operands ``za``, ``zb`` (constant ``cq``):
+    softplus in its overflow-free form."""
+    return {
+        "add": f"{za} + {zb}", "sub": f"{za} - {zb}", "mul": f"{za} * {zb}",
+        "div": f"{za} / {zb}", "neg": f"-{za}", "cmul": f"{cq} * {za}",
+        "cadd": f"{cq} + {za}", "sqr": f"{za} * {za}",
+        "pow": f"{za} ** {cq}", "exp": f"_exp({za})", "log": f"_log({za})",
+        "tanh": f"_tanh({za})", "sigmoid": f"_one / (_one + _exp(-{za}))",
+        "softplus": f"(_log1p(_exp({za})) if {za} < 0 else {za} + _log1p(_exp(-{za})))",
+        "atan": f"_atan({za})",
+    }[op]

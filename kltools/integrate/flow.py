@@ -299,14 +299,7 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
         if verify:
             hi = dps + max(10, dps // 2)
             ref = run(system, theta, te, hi, conv, limits, adaptive_precision, None)
-            traj.info["verify_dps"] = hi
-            blowup_digits = traj.blowup_digits
-            if traj.outcome is Outcome.BLOWUP and ref.blowup_time is not None:
-                blowup_digits = min(blowup_digits,
-                                    agreement_digits([traj.blowup_time], [ref.blowup_time]))
-            traj = with_fields(traj, verified=True, blowup_digits=blowup_digits,
-                               correct_digits=min(agreement_digits(traj.theta, ref.theta),
-                                                  float(dps)))
+            traj = _verified(traj, ref, dps, hi)
     else:
         raise IntegrationError(f"unknown method {method!r}; use taylor or gd")
     traj.info["reproduce"] = provenance(prob, theta, dps=dps, method=method, eta=eta,
@@ -314,6 +307,17 @@ def integrate(problem: Problem | Derivation | FlowSystem, theta0: Sequence[objec
     if throw:
         traj.raise_for_outcome()
     return traj
+
+
+def _verified(traj: Trajectory, ref: Trajectory, dps: int, hi: int) -> Trajectory:
+    """``traj`` with the digits that agree with ``ref`` (the same run at ``hi`` digits)."""
+    traj.info["verify_dps"] = hi
+    blowup_digits = traj.blowup_digits
+    if traj.outcome is Outcome.BLOWUP and ref.blowup_time is not None:
+        blowup_digits = min(blowup_digits,
+                            agreement_digits([traj.blowup_time], [ref.blowup_time]))
+    return with_fields(traj, verified=True, blowup_digits=blowup_digits,
+                       correct_digits=min(agreement_digits(traj.theta, ref.theta), float(dps)))
 
 
 def provenance(problem: Problem, theta0: Sequence[object], **settings: object) -> dict[str, Any]:

@@ -26,6 +26,13 @@ tail ``‖x_K‖ h^K`` and that Simpson estimate of ``∫ D``, plus rounding; ``
 their sum. A step whose polynomial misses a pole invisible in its coefficients has an O(1)
 defect at its end, so (iii) refuses it even where (ii) has no rule for the function.
 
+*Events.* Event functions are outputs ``g_j(x)`` of the program, assumed normalised (order-one
+scale); the run stops (terminal event) at the first sign change of any of them. An event with
+``|g_j(x0)| <= 10^-(dps-5)``, or listed in ``on_surface``, starts on its surface: the zero at
+``t0`` itself is ignored and its first step polynomial is deflated (``G(τ)/τ^m`` for the ``m``
+leading negligible coefficients), so it fires only on a genuine sign change after leaving the
+surface; an event function that stays on its surface (all coefficients negligible) never fires.
+
 Events (terminal), finite-time blow-up and the guards (``max_steps``, wall-clock limit, stall)
 end a run with an :class:`Outcome`; failures are values, not exceptions. Bad arguments raise
 :class:`~kltools.errors.IntegrationError`.
@@ -312,26 +319,14 @@ def _convert(lib: Any, v: object, what: str) -> Number:
 
 
 def taylor_solve(
-    program: Program,
-    x0: Sequence[object],
-    t0: object,
-    t_end: object,
-    *,
-    dps: int,
-    switches: Sequence[object] = (),
-    n_state: int | None = None,
-    event_outputs: Sequence[int] = (),
-    track_outputs: Sequence[int] = (),
-    uncontrolled: Sequence[int] = (),
-    on_surface: Sequence[int] | None = None,
-    tol: object | None = None,
-    simultaneous_tol: object | None = None,
-    max_steps: int = 100_000,
-    wall_time: float | None = None,
-    progress: Callable[[float], None] | None = None,
-    dense: bool = True,
-    backend: str | None = None,
-    max_step: object | None = None,
+    program: Program, x0: Sequence[object], t0: object, t_end: object, *, dps: int,
+    switches: Sequence[object] = (), n_state: int | None = None,
+    event_outputs: Sequence[int] = (), track_outputs: Sequence[int] = (),
+    uncontrolled: Sequence[int] = (), on_surface: Sequence[int] | None = None,
+    tol: object | None = None, simultaneous_tol: object | None = None,
+    max_steps: int = 100_000, wall_time: float | None = None,
+    progress: Callable[[float], None] | None = None, dense: bool = True,
+    backend: str | None = None, max_step: object | None = None,
 ) -> Solution:
     """Integrate ``x' = F(x)`` from ``t0`` to ``t_end`` with the Taylor method.
 
@@ -345,45 +340,28 @@ def taylor_solve(
         strings) are rounded once to the working precision.
     dps
         Requested decimal digits, 10..10000. Arithmetic runs at ``dps + GUARD_DIGITS``.
-    switches
-        Switch values of the program (constant during the run).
-    n_state
-        Accepted for clarity; must equal ``program.n_inputs``.
+    switches, n_state
+        Switch values of the program (constant during the run); ``n_state`` must equal
+        ``program.n_inputs`` (accepted for clarity).
     event_outputs
-        Absolute output indices ``j >= n`` of event functions ``g_j(x)``, assumed normalised
-        (order-one scale). The run stops (terminal event) at the first sign change of any of
-        them. *Start on a surface*: an event with ``|g_j(x0)| <= 10^-(dps-5)``, or listed in
-        ``on_surface``, ignores the zero at ``t0`` itself; its first step polynomial is
-        deflated (``G(τ)/τ^m`` for the ``m`` leading negligible coefficients), so it fires only
-        on a genuine sign change after leaving the surface. An event function that stays on its
-        surface (all coefficients negligible) never fires.
-    uncontrolled
-        Event outputs left out of the step-size norm (e.g. a precision monitor whose exact
-        crossing time does not matter and whose scale would only shrink the steps).
-    track_outputs
-        Further absolute output indices whose Taylor polynomials the segments carry (e.g. the
-        loss), readable with ``solution(t, outputs=True)``.
-    on_surface
-        Event outputs known to vanish at ``t0`` (``None``: decided by the tolerance above).
-    tol
-        Local error tolerance ``ε`` (relative to ``max(1, ||x||)``), default ``10^-dps``.
-    simultaneous_tol
-        Crossings within ``simultaneous_tol · max(1, |t|)`` of the first one are reported
-        together (default ``10^-(dps-5)``: indistinguishable at the requested precision).
+        Absolute output indices ``j >= n`` of event functions ``g_j(x)`` (order-one scale):
+        the run stops at the first sign change of any of them (module docstring, *Events*).
+    uncontrolled, track_outputs, on_surface
+        Event outputs left out of the step-size norm (e.g. a precision monitor); further outputs
+        whose polynomials the segments carry (``solution(t, outputs=True)``); event outputs
+        known to vanish at ``t0`` (``None``: decided by the tolerance, *Events*).
+    tol, simultaneous_tol
+        Local error tolerance ``ε`` relative to ``max(1, ||x||)`` (default ``10^-dps``);
+        crossings within ``simultaneous_tol · max(1, |t|)`` of the first are reported together
+        (default ``10^-(dps-5)``: indistinguishable at the requested precision).
     max_steps, wall_time
-        Guards: the run ends with ``MAX_STEPS`` or ``TIME_LIMIT`` when exceeded. When over the
-        last :data:`STIFF_WINDOW` steps the step size stayed within a factor 4 and the steps
-        left cannot reach ``t_end`` at that size, the run ends early with ``STIFF``.
-    max_step
-        Upper bound on the step size (None: none), e.g. to force a step sequence for a
-        reference solution.
-    progress
-        Called with the current ``t`` (a float) at most about four times a second and once at
-        the end; silent when None.
-    dense
-        Keep every step's polynomials (memory ``O(steps · n · K)``); otherwise only the last.
-    backend
-        Jet number type, ``"gmpy2"`` (default) or ``"mpmath"``.
+        Guards: the run ends with ``MAX_STEPS`` or ``TIME_LIMIT`` when exceeded, and with
+        ``STIFF`` when the step size sat on a plateau (:data:`STIFF_WINDOW`) too low to reach
+        ``t_end`` within the steps left.
+    max_step, progress, dense, backend
+        Upper bound on the step size (e.g. to force a reference step sequence); called with
+        ``t`` (float) about four times a second; keep every step's polynomials (memory
+        ``O(steps · n · K)``); jet number type ``"gmpy2"`` (default) or ``"mpmath"``.
 
     Returns
     -------

@@ -176,6 +176,26 @@ def _single_input_units(net: Network) -> list[str]:
     return out
 
 
+def _components(net: Network, values: dict[str, flint.fmpq_mpoly], n: int,
+                theta_ctx: flint.fmpq_mpoly_ctx, xs_names: list[str]
+                ) -> dict[str, tuple[flint.fmpq_mpoly, str]]:
+    """The coefficients φ of each output in the monomials of inputs and switches, one per
+    direction (equal up to a constant factor: one component), labelled ``output | monomial``."""
+    comps: dict[str, tuple[flint.fmpq_mpoly, str]] = {}
+    for o in net.outputs:
+        parts: dict[tuple[int, ...], dict[tuple[int, ...], flint.fmpq]] = {}
+        for exps, c in values[o].to_dict().items():
+            parts.setdefault(tuple(exps[n:]), {})[tuple(exps[:n])] = c
+        for key in sorted(parts, reverse=True):
+            phi = theta_ctx.from_dict(parts[key])
+            if phi.is_zero() or phi.total_degree() < 1:
+                continue  # a constant coefficient has no gradient: it adds no field
+            # Components equal up to a constant factor span the same gradient directions.
+            norm = phi / phi.leading_coefficient()
+            comps.setdefault(str(norm), (phi, f"{o} | {_monomial(xs_names, key)}"))
+    return comps
+
+
 def factorisation(problem: Problem) -> Factorisation:
     """φ(θ) of ``problem``'s network (module docstring); raises
     :class:`~kltools.errors.DerivationError` outside the supported families.
@@ -230,20 +250,9 @@ def factorisation(problem: Problem) -> Factorisation:
             out = reduce_switch_products(out, ctx, groups)
         values[v] = out
     theta_ctx = flint.fmpq_mpoly_ctx.get(params, "deglex")
-    comps: dict[str, tuple[flint.fmpq_mpoly, str]] = {}
     xs_names = [*net.inputs, *[f"chi[{v}]" if len(g.nodes[v]["activation"].breakpoints) == 1
                                else f"chi[{v},{k + 1}]" for v, k in switch_keys]]
-    for o in net.outputs:
-        parts: dict[tuple[int, ...], dict[tuple[int, ...], flint.fmpq]] = {}
-        for exps, c in values[o].to_dict().items():
-            parts.setdefault(tuple(exps[n:]), {})[tuple(exps[:n])] = c
-        for key in sorted(parts, reverse=True):
-            phi = theta_ctx.from_dict(parts[key])
-            if phi.is_zero() or phi.total_degree() < 1:
-                continue  # a constant coefficient has no gradient: it adds no field
-            # Components equal up to a constant factor span the same gradient directions.
-            norm = phi / phi.leading_coefficient()
-            comps.setdefault(str(norm), (phi, f"{o} | {_monomial(xs_names, key)}"))
+    comps = _components(net, values, n, theta_ctx, xs_names)
     kinds = {g.nodes[v]["activation"] for v in net.order()}
     family = ("piecewise" if any(a.is_piecewise for a in kinds)
               else "linear" if all(a.name == "linear" for a in kinds) else "polynomial")
