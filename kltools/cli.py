@@ -361,23 +361,19 @@ def check(spec: str, prop: str, examples: int, exponent: str | None, seed: int,
     inconclusive (also when the wall-clock budget runs out first), 2 when the property does not
     apply to the spec or the input is bad.
     """
-    import json
-
     from kltools.budget import budget
+    from kltools.checks.command import render
     from kltools.checks.properties import get_property
 
     get_property(prop)
     problem = _load(spec)
     given = {"t_end": t_end, "dps": dps, "exponent": exponent, "eta": eta, "force": force}
     with budget(wall_time, max_steps) as spent:
-        text, code = _run_check(problem, spec, prop, examples, seed, near_kinks, as_json,
-                                given, spent)
-    if as_json:
-        click.echo(json.dumps({**json.loads(text), "budget": spent.to_json()}, indent=2))
-    else:
-        click.echo(text)
+        verdict = _run_check(problem, prop, examples, seed, near_kinks, given, spent)
+    click.echo(render(verdict, spec, dps, as_json, {"budget": spent.to_json()}))
+    if not as_json:
         click.echo(f"budget: {spent.describe()} (--wall-time, --max-steps)")
-    sys.exit(code)
+    sys.exit(verdict.status.exit_code)
 
 
 class _BudgetSpentError(BaseException):
@@ -385,15 +381,13 @@ class _BudgetSpentError(BaseException):
     that Hypothesis passes it through (it would shrink an Exception as a failing example)."""
 
 
-def _run_check(problem: Any, spec: str, prop: str, examples: int, seed: int, near_kinks: bool,
-               as_json: bool, given: dict[str, Any], spent: Any) -> tuple[str, int]:
-    """The check command's (text, exit code) with a progress bar, stopped between examples when
-    the budget ``spent`` runs out: then the verdict is inconclusive, with the tally so far."""
-    import json
-
+def _run_check(problem: Any, prop: str, examples: int, seed: int, near_kinks: bool,
+               given: dict[str, Any], spent: Any) -> Any:
+    """The check command's verdict with a progress bar, stopped between examples when the
+    budget ``spent`` runs out: then the verdict is inconclusive, with the tally so far."""
     from tqdm import tqdm
 
-    from kltools.checks.command import report_text, run_check_command
+    from kltools.checks.command import run_check_command
     from kltools.checks.properties import get_property
     from kltools.checks.verdict import Status, Verdict
 
@@ -409,18 +403,14 @@ def _run_check(problem: Any, spec: str, prop: str, examples: int, seed: int, nea
             raise _BudgetSpentError
 
     try:
-        return run_check_command(problem, spec, prop, examples=examples, seed=seed,
-                                 near_kinks=near_kinks, as_json=as_json, given=given,
-                                 progress=progress)
+        return run_check_command(problem, prop, examples=examples, seed=seed,
+                                 near_kinks=near_kinks, given=given, progress=progress)
     except _BudgetSpentError:
         done = sum(tally.values())
-        verdict = Verdict(prop, get_property(prop).claim, Status.INCONCLUSIVE, {
+        return Verdict(prop, get_property(prop).claim, Status.INCONCLUSIVE, {
             "reason": f"the wall-clock budget of {spent.wall_time:g} s was spent after {done} "
                       f"of {examples} examples; raise --wall-time or lower --examples",
             "examples": tally}, None, done)
-        text = (json.dumps(verdict.to_json(), indent=2) if as_json
-                else report_text(verdict, spec, int(given.get("dps") or 30)))
-        return text, verdict.status.exit_code
     finally:
         bar.close()
 

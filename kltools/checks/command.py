@@ -63,13 +63,17 @@ def report_text(verdict: Verdict, spec: str, dps: int) -> str:
     return "\n".join(lines)
 
 
-def run_check_command(problem: Problem, spec: str, prop: str, *, examples: int, seed: int,
-                      near_kinks: bool, as_json: bool, given: dict[str, Any],
-                      progress: Callable[[int, Any], None] | None = None) -> tuple[str, int]:
-    """Run the check; return (what to print, exit code)."""
-    options = _options(prop, given)
-    verdict = check(problem, prop, examples=examples, seed=seed, progress=progress,
-                    near_kinks=near_kinks, **options)
-    text = (json.dumps(verdict.to_json(), indent=2) if as_json
-            else report_text(verdict, spec, int(given.get("dps") or 30)))
-    return text, verdict.status.exit_code
+def run_check_command(problem: Problem, prop: str, *, examples: int, seed: int,
+                      near_kinks: bool, given: dict[str, Any],
+                      progress: Callable[[int, Any], None] | None = None) -> Verdict:
+    """Run the check with the command line's options ``given`` (None or False: not given)."""
+    return check(problem, prop, examples=examples, seed=seed, progress=progress,
+                 near_kinks=near_kinks, **_options(prop, given))
+
+
+def render(verdict: Verdict, spec: str, dps: int, as_json: bool,
+           extra: dict[str, Any] | None = None) -> str:
+    """What the command prints: the verdict's JSON (with ``extra`` keys) or its text."""
+    if as_json:
+        return json.dumps({**verdict.to_json(), **(extra or {})}, indent=2)
+    return report_text(verdict, spec, dps)

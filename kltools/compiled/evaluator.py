@@ -17,6 +17,7 @@ from kltools.compiled.pointwise import compile_program, interval_context, mp_con
 from kltools.compiled.program import Program, program_from_sympy
 from kltools.errors import DerivationError
 from kltools.numbers import bits_for_dps
+from kltools.numbers import to_fraction as exact_fraction
 from kltools.symbolic.derivation import Derivation
 from kltools.symbolic.kinks import KinkConvention, switch_values
 
@@ -147,17 +148,11 @@ class Evaluator:
         return chi
 
 
-def _exact(v: object) -> Fraction:
-    from kltools.numbers import to_fraction as exact
-
-    return exact(v)
-
-
 def _exact_surface(d: Derivation, theta: Sequence[object], chi: Sequence[int], i: int
                    ) -> object:
     # kltools.numbers.to_fraction: a gmpy2/mpmath state by its exact binary value, with int
     # (not mpz) parts that SymPy accepts.
-    qs = [_exact(t) for t in theta]
+    qs = [exact_fraction(t) for t in theta]
     env = {p: sp.Rational(int(q.numerator), int(q.denominator))
            for p, q in zip(d.parameters, qs, strict=True)}
     env.update({s.symbol: c for s, c in zip(d.switches, chi, strict=True)})

@@ -23,7 +23,7 @@ import sympy as sp
 from kltools.budget import budget
 from kltools.errors import KltoolsError, NotApplicableError, SpecError
 
-__all__ = ["TIMING_FIELDS", "Task", "init_from_seed", "outcome_name", "run_task", "tail_rate"]
+__all__ = ["TIMING_FIELDS", "Task", "init_from_seed", "run_task", "tail_rate"]
 
 #: Fields of a result line that depend on the machine and its load, not on the mathematics.
 TIMING_FIELDS = (("figures", "wall_time"), ("figures", "cpu_time"))
@@ -211,12 +211,6 @@ def recording_checker(problem: Any, system: Any = None) -> Any:
     return _Recording(problem, system)
 
 
-def outcome_name(traj: Any) -> str:
-    """How ``traj`` ended, by name: its :class:`~kltools.integrate.trajectory.Outcome` value
-    (each cause of an early stop is its own member: ``time_limit``, ``stalled``, ...)."""
-    return str(traj.outcome.value)
-
-
 def _run(engine: Any, task: Task, theta0: list[str]) -> tuple[Any, Any]:
     """(trajectory, verdict) of one run: the flow, or the property and the flow it recorded."""
     if task.mode == "integrate":
@@ -257,7 +251,7 @@ def run_task(task: Task) -> dict[str, Any]:
         line.update({"outcome": "error", "verdict": "inconclusive" if task.mode == "property"
                      else None, "error": f"{type(exc).__name__}: {exc}"})
     else:
-        line["outcome"] = outcome_name(traj) if traj is not None else None
+        line["outcome"] = traj.outcome.value if traj is not None else None
         line["verdict"] = verdict.status.value if verdict is not None else None
         if verdict is not None:
             line["evidence"] = verdict.evidence_json()
